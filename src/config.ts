@@ -1,0 +1,146 @@
+/**
+ * The one configuration module: every process entry point calls `loadConfig()` once and passes
+ * the result down. Defaults describe the embedded stack of `npm start`; environment variables
+ * point the same processes at a real Temporal cluster, PostgreSQL and NATS.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+export const SERVICE_NAMES = ['flight', 'hotel', 'car', 'payment', 'notifications', 'api'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+export const BOOKING_SERVICES = ['flight', 'hotel', 'car', 'payment'] as const;
+export type BookingServiceName = (typeof BOOKING_SERVICES)[number];
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const optionalUrl = (protocols: string[]) =>
+  optionalString.refine((v) => v === undefined || protocols.some((p) => v.startsWith(p)), {
+    message: `must start with ${protocols.join(' or ')}`,
+  });
+
+/** Every environment variable any process reads; docker-compose.yml may name only these. */
+export const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('trips'),
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_CA: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_UI_URL: optionalString,
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_TEST_SERVER_PATH: optionalString,
+  DATA_DIR: z.string().default('.data'),
+  DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
+  NATS_URL: optionalUrl(['nats://', 'tls://']),
+  HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  FLIGHT_PORT: port.default(4001),
+  HOTEL_PORT: port.default(4002),
+  CAR_PORT: port.default(4003),
+  PAYMENT_PORT: port.default(4004),
+  NOTIFICATIONS_PORT: port.default(4005),
+  FLIGHT_URL: optionalUrl(['http://', 'https://']),
+  HOTEL_URL: optionalUrl(['http://', 'https://']),
+  CAR_URL: optionalUrl(['http://', 'https://']),
+  PAYMENT_URL: optionalUrl(['http://', 'https://']),
+  NOTIFICATIONS_URL: optionalUrl(['http://', 'https://']),
+  FAULTS: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface ServiceEndpoint {
+  port: number;
+  url: string;
+}
+
+export interface Config {
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    tls?: { certPath: string; keyPath: string; caPath?: string; serverName?: string };
+    apiKey?: string;
+    uiPort: number;
+    uiUrl: string;
+    cliPath?: string;
+    testServerPath?: string;
+  };
+  dataDir: string;
+  databaseUrl?: string;
+  natsUrl?: string;
+  host: string;
+  services: Record<ServiceName, ServiceEndpoint>;
+  faults?: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/** Thrown when the environment cannot describe a working deployment; names the variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
+    problems.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together');
+  }
+  if (!/^[^:\s]+:\d+$/.test(e.TEMPORAL_ADDRESS)) {
+    problems.push(`TEMPORAL_ADDRESS: expected host:port, got "${e.TEMPORAL_ADDRESS}"`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const endpoint = (p: number, url: string | undefined): ServiceEndpoint => ({
+    port: p,
+    url: (url ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${p}`).replace(/\/$/, ''),
+  });
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls:
+        e.TEMPORAL_TLS_CERT && e.TEMPORAL_TLS_KEY
+          ? {
+              certPath: e.TEMPORAL_TLS_CERT,
+              keyPath: e.TEMPORAL_TLS_KEY,
+              caPath: e.TEMPORAL_TLS_CA,
+              serverName: e.TEMPORAL_TLS_SERVER_NAME,
+            }
+          : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+      uiPort: e.TEMPORAL_UI_PORT,
+      uiUrl: (e.TEMPORAL_UI_URL ?? `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+      cliPath: e.TEMPORAL_CLI_PATH,
+      testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
+    },
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    natsUrl: e.NATS_URL,
+    host: e.HOST,
+    services: {
+      api: endpoint(e.API_PORT, undefined),
+      flight: endpoint(e.FLIGHT_PORT, e.FLIGHT_URL),
+      hotel: endpoint(e.HOTEL_PORT, e.HOTEL_URL),
+      car: endpoint(e.CAR_PORT, e.CAR_URL),
+      payment: endpoint(e.PAYMENT_PORT, e.PAYMENT_URL),
+      notifications: endpoint(e.NOTIFICATIONS_PORT, e.NOTIFICATIONS_URL),
+    },
+    faults: e.FAULTS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

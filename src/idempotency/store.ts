@@ -1,0 +1,195 @@
+/**
+ * The one idempotency store (services and trip API alike): an atomic claim of (scope, key) in the
+ * owner's own database, the stored response replayed on retries, a fingerprint that refuses a key
+ * reused for another request, a lock that a crashed owner's successor may take over, and
+ * tombstones for compensations that arrive before the request they undo.
+ */
+import type { Knex } from 'knex';
+import type { Migration } from '../db/migrations';
+
+export const IDEMPOTENCY_TABLE = 'idempotency_keys';
+
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface ClaimRequest {
+  /** Who the key belongs to (a principal for the API, the service name for internal callers). */
+  scope: string;
+  key: string;
+  method: string;
+  path: string;
+  fingerprint: string;
+}
+
+export type ClaimResult =
+  | { kind: 'claimed'; takeover: boolean }
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'mismatch'; method: string; path: string }
+  | { kind: 'in-flight'; retryAfterSeconds: number }
+  | { kind: 'tombstoned' };
+
+export interface IdempotencyStoreOptions {
+  /** A claim whose owner has not finished after this long is presumed dead and may be taken over. */
+  lockTimeoutMs: number;
+  /** Keys are kept at least this long, then purged. */
+  retentionMs: number;
+  now?: () => number;
+}
+
+export interface IdempotencyRecord {
+  scope: string;
+  key: string;
+  method: string;
+  path: string;
+  fingerprint: string;
+  tombstone: boolean | number;
+  response_status: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+  locked_at: number | null;
+  created_at: number;
+  last_run_at: number;
+}
+
+const TOMBSTONE_FINGERPRINT = 'tombstone';
+
+export const idempotencyMigration: Migration = {
+  name: '0001_idempotency_keys',
+  async up(db) {
+    await db.schema.createTable(IDEMPOTENCY_TABLE, (t) => {
+      t.string('scope', 255).notNullable();
+      t.string('key', 255).notNullable();
+      t.string('method', 16).notNullable();
+      t.string('path', 2048).notNullable();
+      t.string('fingerprint', 128).notNullable();
+      t.boolean('tombstone').notNullable().defaultTo(false);
+      t.integer('response_status');
+      t.text('response_headers');
+      t.text('response_body');
+      t.bigInteger('locked_at');
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('last_run_at').notNullable();
+      t.primary(['scope', 'key']);
+      t.index(['created_at']);
+    });
+  },
+};
+
+export class IdempotencyStore {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly options: IdempotencyStoreOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Claims the key atomically (INSERT … ON CONFLICT DO NOTHING RETURNING). Inside a transaction
+   * (`trx`) a concurrent claimer on PostgreSQL waits for this one to commit and then replays.
+   */
+  async claim(req: ClaimRequest, trx: Knex = this.db): Promise<ClaimResult> {
+    const now = this.now();
+    const inserted = await trx(IDEMPOTENCY_TABLE)
+      .insert({
+        scope: req.scope,
+        key: req.key,
+        method: req.method,
+        path: req.path,
+        fingerprint: req.fingerprint,
+        tombstone: false,
+        locked_at: now,
+        created_at: now,
+        last_run_at: now,
+      })
+      .onConflict(['scope', 'key'])
+      .ignore()
+      .returning('key');
+    if (inserted.length > 0) return { kind: 'claimed', takeover: false };
+
+    const row = await this.find(req.scope, req.key, trx);
+    if (!row) {
+      // Purged between our insert and read: claim again.
+      return this.claim(req, trx);
+    }
+    if (row.tombstone) return { kind: 'tombstoned' };
+    if (row.fingerprint !== req.fingerprint) return { kind: 'mismatch', method: row.method, path: row.path };
+    if (row.response_status !== null) return { kind: 'replay', response: toResponse(row) };
+
+    const lockedAt = row.locked_at ?? 0;
+    if (now - lockedAt >= this.options.lockTimeoutMs) {
+      // The owner is presumed dead; take over only if nobody else did meanwhile.
+      const taken = await trx(IDEMPOTENCY_TABLE)
+        .where({ scope: req.scope, key: req.key, locked_at: row.locked_at })
+        .whereNull('response_status')
+        .update({ locked_at: now, last_run_at: now });
+      if (taken === 1) return { kind: 'claimed', takeover: true };
+    }
+    const remainingMs = Math.max(0, lockedAt + this.options.lockTimeoutMs - now);
+    return { kind: 'in-flight', retryAfterSeconds: Math.max(1, Math.min(5, Math.ceil(remainingMs / 1000))) };
+  }
+
+  /** Stores the final response of a claimed key; later claims replay it. */
+  async complete(scope: string, key: string, response: StoredResponse, trx: Knex = this.db): Promise<void> {
+    await trx(IDEMPOTENCY_TABLE)
+      .where({ scope, key })
+      .update({
+        response_status: response.status,
+        response_headers: JSON.stringify(response.headers),
+        response_body: response.body,
+        locked_at: null,
+        last_run_at: this.now(),
+      });
+  }
+
+  /** Gives a claimed key back (nothing was done), so a corrected retry runs afresh. */
+  async release(scope: string, key: string, trx: Knex = this.db): Promise<void> {
+    await trx(IDEMPOTENCY_TABLE).where({ scope, key }).whereNull('response_status').delete();
+  }
+
+  /**
+   * Leaves a tombstone for a key whose request has not arrived; returns false when the key is
+   * already taken (the forward request came first, so the caller must undo what it did).
+   */
+  async tombstone(scope: string, key: string, trx: Knex = this.db): Promise<boolean> {
+    const now = this.now();
+    const inserted = await trx(IDEMPOTENCY_TABLE)
+      .insert({
+        scope,
+        key,
+        method: 'TOMBSTONE',
+        path: '',
+        fingerprint: TOMBSTONE_FINGERPRINT,
+        tombstone: true,
+        locked_at: null,
+        created_at: now,
+        last_run_at: now,
+      })
+      .onConflict(['scope', 'key'])
+      .ignore()
+      .returning('key');
+    return inserted.length > 0;
+  }
+
+  async find(scope: string, key: string, trx: Knex = this.db): Promise<IdempotencyRecord | undefined> {
+    return trx<IdempotencyRecord>(IDEMPOTENCY_TABLE).where({ scope, key }).first();
+  }
+
+  /** Deletes keys older than the retention period (tombstones included); returns how many. */
+  async purgeExpired(): Promise<number> {
+    const cutoff = this.now() - this.options.retentionMs;
+    return this.db(IDEMPOTENCY_TABLE).where('created_at', '<', cutoff).delete();
+  }
+}
+
+function toResponse(row: IdempotencyRecord): StoredResponse {
+  return {
+    status: row.response_status ?? 500,
+    headers: row.response_headers ? (JSON.parse(row.response_headers) as Record<string, string>) : {},
+    body: row.response_body ?? '',
+  };
+}

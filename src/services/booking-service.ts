@@ -1,0 +1,79 @@
+/**
+ * Builds one booking service (flight, hotel, car or payment): its database, its idempotency
+ * store and its Fastify app. `buildApp` takes its dependencies, so tests can `inject()`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config, BookingServiceName } from '../config';
+import { openDatabase, type Db } from '../db/knex';
+import type { Migration } from '../db/migrations';
+import { IdempotencyStore } from '../idempotency/store';
+import { CATALOGS } from './booking/catalog';
+import { registerInventoryRoutes } from './booking/inventory-app';
+import { inventoryMigrations } from './booking/migrations';
+import { parseFaults, type Faults } from './http/faults';
+import type { ServiceContext } from './http/idempotent-route';
+import { createHttpApp } from './http/app';
+import { paymentMigrations, registerPaymentRoutes } from './payment/payment-app';
+
+/** Service keys are kept far longer than any saga can retry a step (tombstones included). */
+export const SERVICE_KEY_RETENTION_MS = 30 * 86_400_000;
+export const SERVICE_LOCK_TIMEOUT_MS = 60_000;
+
+export function migrationsFor(name: BookingServiceName): Migration[] {
+  return name === 'payment' ? paymentMigrations : inventoryMigrations(CATALOGS[name]);
+}
+
+export interface BookingServiceDeps {
+  name: BookingServiceName;
+  db: Db;
+  faults?: Faults;
+  logger?: boolean | { level: string };
+}
+
+export function buildApp(deps: BookingServiceDeps): FastifyInstance {
+  const app = createHttpApp({ logger: deps.logger });
+  const ctx: ServiceContext = {
+    db: deps.db,
+    store: new IdempotencyStore(deps.db, { lockTimeoutMs: SERVICE_LOCK_TIMEOUT_MS, retentionMs: SERVICE_KEY_RETENTION_MS }),
+    scope: deps.name,
+    faults: deps.faults ?? parseFaults(undefined),
+  };
+  app.get('/healthz', async () => ({ status: 'ok', service: deps.name }));
+  if (deps.name === 'payment') registerPaymentRoutes(app, ctx);
+  else registerInventoryRoutes(app, ctx, CATALOGS[deps.name] as Parameters<typeof registerInventoryRoutes>[2]);
+  return app;
+}
+
+export interface RunningService {
+  name: BookingServiceName;
+  app: FastifyInstance;
+  db: Db;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database, builds the app and listens on the configured port (0 = any free port). */
+export async function startBookingService(
+  name: BookingServiceName,
+  config: Config,
+  options: { port?: number; logger?: boolean | { level: string } } = {},
+): Promise<RunningService> {
+  const db = await openDatabase(name, config, { migrations: migrationsFor(name) });
+  const app = buildApp({ name, db, faults: parseFaults(config.faults), logger: options.logger });
+  try {
+    const address = await app.listen({ host: config.host, port: options.port ?? config.services[name].port });
+    return {
+      name,
+      app,
+      db,
+      url: address.replace('0.0.0.0', '127.0.0.1'),
+      close: async () => {
+        await app.close();
+        await db.destroy();
+      },
+    };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * An inventory service (flight, hotel or car): reserve by Idempotency-Key, cancel by the forward
+ * key (leaving a tombstone when the reservation has not arrived yet), and audit reads.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { describeIssues } from '../../shared/trip-schema';
+import { badRequest, HttpProblem } from '../http/problem';
+import { compensateByKey } from '../http/compensate-by-key';
+import { handleIdempotent, type ServiceContext } from '../http/idempotent-route';
+import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../http/common-schemas';
+import type { InventoryCatalog } from './catalog';
+
+export interface ReservationRow {
+  id: string;
+  trip_id: string;
+  idempotency_key: string;
+  resource_id: string;
+  days: string;
+  quantity: number;
+  details: string;
+  status: 'ACTIVE' | 'CANCELLED';
+  created_at: number;
+  updated_at: number;
+}
+
+/** The audit view of a reservation (DESIGN.md). */
+export function reservationView(row: ReservationRow) {
+  return {
+    id: row.id,
+    tripId: row.trip_id,
+    idempotencyKey: row.idempotency_key,
+    status: row.status,
+    resourceId: row.resource_id,
+    days: JSON.parse(row.days) as string[],
+    quantity: row.quantity,
+    details: JSON.parse(row.details) as unknown,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    updatedAt: new Date(Number(row.updated_at)).toISOString(),
+  };
+}
+
+async function allocate(trx: Knex, resourceId: string, capacity: number, days: string[], quantity: number) {
+  for (const day of days) {
+    await trx('allocations').insert({ resource_id: resourceId, day, capacity, reserved: 0 }).onConflict(['resource_id', 'day']).ignore();
+    // The guard in the WHERE clause makes check-and-reserve one atomic statement.
+    const updated = await trx('allocations')
+      .where({ resource_id: resourceId, day })
+      .andWhereRaw('reserved + ? <= capacity', [quantity])
+      .increment('reserved', quantity);
+    if (updated !== 1) return false;
+  }
+  return true;
+}
+
+/** Registers the inventory routes of one catalog on an app. */
+export function registerInventoryRoutes<T extends object>(
+  app: FastifyInstance,
+  ctx: ServiceContext,
+  catalog: InventoryCatalog<T>,
+): void {
+  const bodySchema = z.object({ tripId: tripIdSchema }).and(catalog.schema);
+
+  app.post('/reservations', (request, reply) =>
+    handleIdempotent(ctx, request, reply, {
+      parse: async (body, db) => {
+        const parsed = bodySchema.safeParse(body);
+        if (!parsed.success) throw badRequest('invalid reservation request', describeIssues(parsed.error));
+        const resource = await db('resources').where({ id: catalog.resourceOf(parsed.data) }).first();
+        if (!resource) {
+          throw new HttpProblem(422, `UNKNOWN_${catalog.kind.toUpperCase()}`, `Unknown ${catalog.kind}`, catalog.label(parsed.data));
+        }
+        return { req: parsed.data, capacity: Number(resource.capacity_per_day) };
+      },
+      execute: async ({ req, capacity }, trx, key) => {
+        const days = catalog.daysOf(req);
+        const quantity = catalog.quantityOf(req);
+        const resourceId = catalog.resourceOf(req);
+        if (!(await allocate(trx, resourceId, capacity, days, quantity))) {
+          throw new HttpProblem(409, 'SOLD_OUT', 'Sold out', `no availability for ${catalog.label(req)}`);
+        }
+        const now = Date.now();
+        const { tripId, ...details } = req as T & { tripId: string };
+        const row: ReservationRow = {
+          id: randomUUID(),
+          trip_id: tripId,
+          idempotency_key: key,
+          resource_id: resourceId,
+          days: JSON.stringify(days),
+          quantity,
+          details: JSON.stringify(details),
+          status: 'ACTIVE',
+          created_at: now,
+          updated_at: now,
+        };
+        await trx('reservations').insert(row);
+        return { status: 201, body: reservationView(row) };
+      },
+    }),
+  );
+
+  app.post('/reservations/cancel', (request, reply) =>
+    handleIdempotent(ctx, request, reply, {
+      parse: (body) => {
+        const parsed = cancelRequestSchema.safeParse(body);
+        if (!parsed.success) throw badRequest('invalid cancel request', describeIssues(parsed.error));
+        return parsed.data;
+      },
+      execute: ({ idempotencyKey }, trx) =>
+        compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
+          const row = await trx<ReservationRow>('reservations').where({ idempotency_key: idempotencyKey }).first();
+          if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
+          if (row.status === 'CANCELLED') {
+            return { outcome: 'ALREADY_CANCELLED', idempotencyKey, reservation: reservationView(row) };
+          }
+          for (const day of JSON.parse(row.days) as string[]) {
+            await trx('allocations').where({ resource_id: row.resource_id, day }).decrement('reserved', row.quantity);
+          }
+          const updated = { ...row, status: 'CANCELLED' as const, updated_at: Date.now() };
+          await trx('reservations').where({ id: row.id }).update({ status: updated.status, updated_at: updated.updated_at });
+          return { outcome: 'CANCELLED', idempotencyKey, reservation: reservationView(updated) };
+        }),
+    }),
+  );
+
+  app.get('/reservations', async (request) => {
+    const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);
+    if (!query.success) throw badRequest('tripId query parameter is required', describeIssues(query.error));
+    const rows = await ctx.db<ReservationRow>('reservations').where({ trip_id: query.data.tripId }).orderBy('created_at');
+    return rows.map(reservationView);
+  });
+}

@@ -1,0 +1,39 @@
+/** Tables of an inventory service: resources, per-day allocations and reservations. */
+import type { Migration } from '../../db/migrations';
+import { idempotencyMigration } from '../../idempotency/store';
+import type { InventoryCatalog } from './catalog';
+
+export function inventoryMigrations(catalog: InventoryCatalog<unknown>): Migration[] {
+  return [
+    idempotencyMigration,
+    {
+      name: '0002_inventory',
+      async up(db) {
+        await db.schema.createTable('resources', (t) => {
+          t.string('id', 64).primary();
+          t.integer('capacity_per_day').notNullable();
+        });
+        await db.schema.createTable('allocations', (t) => {
+          t.string('resource_id', 64).notNullable();
+          t.string('day', 10).notNullable();
+          t.integer('capacity').notNullable();
+          t.integer('reserved').notNullable().defaultTo(0);
+          t.primary(['resource_id', 'day']);
+        });
+        await db.schema.createTable('reservations', (t) => {
+          t.string('id', 36).primary();
+          t.string('trip_id', 255).notNullable().index();
+          t.string('idempotency_key', 255).notNullable().unique();
+          t.string('resource_id', 64).notNullable();
+          t.text('days').notNullable();
+          t.integer('quantity').notNullable();
+          t.text('details').notNullable();
+          t.string('status', 16).notNullable();
+          t.bigInteger('created_at').notNullable();
+          t.bigInteger('updated_at').notNullable();
+        });
+        await db('resources').insert(catalog.seed.map((s) => ({ id: s.id, capacity_per_day: s.capacityPerDay })));
+      },
+    },
+  ];
+}

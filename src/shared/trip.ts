@@ -1,0 +1,77 @@
+/** The trip contract of DESIGN.md: request, statuses and the view every reader gets. Pure types. */
+
+export interface FlightRequest {
+  flightNumber: string;
+  date: string;
+  seats: number;
+}
+export interface HotelRequest {
+  hotelId: string;
+  checkIn: string;
+  checkOut: string;
+  rooms: number;
+}
+export interface CarRequest {
+  location: string;
+  pickUp: string;
+  dropOff: string;
+}
+export interface PaymentRequest {
+  token: string;
+  amountCents: number;
+  currency: string;
+}
+export interface TripRequest {
+  customerId: string;
+  flight: FlightRequest;
+  hotel: HotelRequest;
+  car: CarRequest;
+  payment: PaymentRequest;
+}
+
+export const TRIP_STATUSES = [
+  'PENDING',
+  'BOOKING',
+  'CONFIRMED',
+  'COMPENSATING',
+  'COMPENSATED',
+  'CANCELLING',
+  'CANCELLED',
+  'NEEDS_ATTENTION',
+] as const;
+export type TripStatus = (typeof TRIP_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly TripStatus[] = ['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'];
+
+export const STEPS = ['flight', 'hotel', 'car', 'payment'] as const;
+export type StepName = (typeof STEPS)[number];
+
+export type StepStatus =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'DONE'
+  | 'FAILED'
+  | 'COMPENSATING'
+  | 'COMPENSATED'
+  | 'COMPENSATION_FAILED';
+
+export interface StepView {
+  status: StepStatus;
+  /** The idempotency key of the forward call: `<workflowId>:<step>`. */
+  idempotencyKey: string;
+  error?: { type: string; message: string };
+}
+
+export interface TripView {
+  tripId: string;
+  workflowId: string;
+  status: TripStatus;
+  steps: Record<StepName, StepView>;
+  /** Why the trip did not confirm, when it did not. */
+  reason?: { step?: StepName; type: string; message: string };
+}
+
+/** `trip-<id>`: the workflow id of a trip, which is also its id in every service. */
+export const workflowIdFor = (tripId: string): string => (tripId.startsWith('trip-') ? tripId : `trip-${tripId}`);
+
+/** The forward idempotency key of one step. */
+export const stepKey = (workflowId: string, step: StepName): string => `${workflowId}:${step}`;
