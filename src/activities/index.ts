@@ -1,0 +1,90 @@
+/**
+ * The saga's activities: thin, idempotent clients of the booking services. Every forward call
+ * is keyed `<workflowId>:<step>`; every compensation undoes whatever that key created.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { BookingServiceName } from '../config';
+import { FailureType } from '../shared/failures';
+import { type CarRequest, type FlightRequest, type HotelRequest, type PaymentRequest, stepKey, type StepName } from '../shared/trip';
+import { postIdempotent } from './service-client';
+
+export interface ActivityDeps {
+  /** Base URL of each booking service. */
+  endpoints: Record<BookingServiceName, string>;
+  requestTimeoutMs?: number;
+}
+
+/** What a forward step returns: the id and status of what it created. */
+export interface StepResult {
+  id: string;
+  status: string;
+}
+
+/** What a compensation returns (the service's own outcome word). */
+export interface CompensationResult {
+  outcome: string;
+}
+
+const ROUTES: Record<StepName, { forward: string; undo: string }> = {
+  flight: { forward: '/reservations', undo: '/reservations/cancel' },
+  hotel: { forward: '/reservations', undo: '/reservations/cancel' },
+  car: { forward: '/reservations', undo: '/reservations/cancel' },
+  payment: { forward: '/charges', undo: '/charges/refund' },
+};
+
+export function createActivities(deps: ActivityDeps) {
+  const timeoutMs = deps.requestTimeoutMs ?? 10_000;
+
+  // Keyed by workflow id, not run id: a reset or continued run must not book twice.
+  const current = () => {
+    const ctx = Context.current();
+    const workflowId = ctx.info.workflowExecution?.workflowId;
+    if (!workflowId) {
+      throw ApplicationFailure.create({ type: FailureType.InvalidRequest, message: 'saga activities run only inside a workflow', nonRetryable: true });
+    }
+    return { workflowId, signal: ctx.cancellationSignal };
+  };
+
+  async function forward(step: StepName, details: object): Promise<StepResult> {
+    const { workflowId, signal } = current();
+    const created = await postIdempotent<StepResult>({
+      service: step,
+      url: deps.endpoints[step] + ROUTES[step].forward,
+      idempotencyKey: stepKey(workflowId, step),
+      body: { tripId: workflowId, ...details },
+      timeoutMs,
+      signal,
+    });
+    return { id: created.id, status: created.status };
+  }
+
+  // The trip id is explicit so that a later workflow (cancelling a confirmed trip) can undo it.
+  async function undo(step: StepName, tripId?: string): Promise<CompensationResult> {
+    const { workflowId: own, signal } = current();
+    const workflowId = tripId ?? own;
+    const forwardKey = stepKey(workflowId, step);
+    const result = await postIdempotent<CompensationResult>({
+      service: step,
+      url: deps.endpoints[step] + ROUTES[step].undo,
+      idempotencyKey: `${forwardKey}:undo`,
+      body: { tripId: workflowId, idempotencyKey: forwardKey },
+      timeoutMs,
+      signal,
+    });
+    return { outcome: result.outcome };
+  }
+
+  return {
+    reserveFlight: (req: FlightRequest) => forward('flight', req),
+    reserveHotel: (req: HotelRequest) => forward('hotel', req),
+    reserveCar: (req: CarRequest) => forward('car', req),
+    capturePayment: (req: PaymentRequest) => forward('payment', req),
+    cancelFlight: (tripId?: string) => undo('flight', tripId),
+    cancelHotel: (tripId?: string) => undo('hotel', tripId),
+    cancelCar: (tripId?: string) => undo('car', tripId),
+    refundPayment: (tripId?: string) => undo('payment', tripId),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

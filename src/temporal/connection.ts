@@ -1,0 +1,31 @@
+/** Connection settings for any Temporal cluster: the dev server, self-hosted with mTLS, or Temporal Cloud. */
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import type { Config } from '../config';
+
+type TlsOptions = NonNullable<NativeConnectionOptions['tls']>;
+
+function tlsOptions(config: Config): TlsOptions | undefined {
+  const tls = config.temporal.tls;
+  if (tls) {
+    return {
+      clientCertPair: { crt: fs.readFileSync(tls.certPath), key: fs.readFileSync(tls.keyPath) },
+      serverRootCACertificate: tls.caPath ? fs.readFileSync(tls.caPath) : undefined,
+      serverNameOverride: tls.serverName,
+    };
+  }
+  // Temporal Cloud's API keys are only accepted over TLS.
+  return config.temporal.apiKey ? {} : undefined;
+}
+
+/** Options shared by the client's Connection and the worker's NativeConnection. */
+export function connectionOptions(config: Config) {
+  return { address: config.temporal.address, tls: tlsOptions(config), apiKey: config.temporal.apiKey };
+}
+
+/** A Temporal client for the configured namespace. Close it with `client.connection.close()`. */
+export async function connectClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10 seconds' });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}

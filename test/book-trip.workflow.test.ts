@@ -1,0 +1,138 @@
+/** The saga's control flow on the time-skipping test server, with mocked activities. */
+import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../src/activities';
+import { FailureType } from '../src/shared/failures';
+import type { StepName, TripView } from '../src/shared/trip';
+import { bookTrip, cancelTrip, getTrip } from '../src/workflows';
+import { timeSkippingEnv } from './support/temporal-env';
+import { sampleTrip } from './support/sample-trip';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await timeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+type Calls = string[];
+const FORWARD: Record<StepName, keyof Activities> = {
+  flight: 'reserveFlight',
+  hotel: 'reserveHotel',
+  car: 'reserveCar',
+  payment: 'capturePayment',
+};
+const UNDO: Record<StepName, keyof Activities> = {
+  flight: 'cancelFlight',
+  hotel: 'cancelHotel',
+  car: 'cancelCar',
+  payment: 'refundPayment',
+};
+
+/** Activities that record their calls; `failAt` makes that forward step fail for good. */
+function mockActivities(calls: Calls, opts: { failAt?: StepName; undoFailures?: Partial<Record<StepName, number>>; block?: StepName } = {}) {
+  const acts = {} as Record<keyof Activities, (...args: unknown[]) => Promise<unknown>>;
+  const undoAttempts: Partial<Record<StepName, number>> = {};
+  for (const step of Object.keys(FORWARD) as StepName[]) {
+    acts[FORWARD[step]] = async () => {
+      calls.push(FORWARD[step]);
+      if (opts.block === step) {
+        // Blocks until cancelled; heartbeats are how an activity learns of cancellation.
+        const ctx = Context.current();
+        for (;;) {
+          ctx.heartbeat();
+          await Promise.race([ctx.cancelled, new Promise((r) => setTimeout(r, 50))]);
+        }
+      }
+      if (opts.failAt === step) {
+        throw ApplicationFailure.create({ type: step === 'payment' ? FailureType.PaymentDeclined : FailureType.SoldOut, message: `${step} refused`, nonRetryable: true });
+      }
+      return { id: `${step}-1`, status: 'OK' };
+    };
+    acts[UNDO[step]] = async () => {
+      undoAttempts[step] = (undoAttempts[step] ?? 0) + 1;
+      calls.push(`${UNDO[step]}#${undoAttempts[step]}`);
+      if ((undoAttempts[step] ?? 0) <= (opts.undoFailures?.[step] ?? 0)) throw new Error(`${step} service unavailable`);
+      return { outcome: 'CANCELLED' };
+    };
+  }
+  return acts;
+}
+
+async function runTrip(calls: Calls, opts: Parameters<typeof mockActivities>[1] = {}) {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../src/workflows'),
+    activities: mockActivities(calls, opts),
+  });
+  return worker.runUntil(
+    env.client.workflow.execute(bookTrip, { taskQueue, workflowId: `trip-${randomUUID()}`, args: [sampleTrip()] }),
+  );
+}
+
+describe('bookTrip', () => {
+  it('confirms a trip when every step succeeds, without compensating', async () => {
+    const calls: Calls = [];
+    const view = await runTrip(calls);
+    expect(view.status).toBe('CONFIRMED');
+    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'capturePayment']);
+    expect(Object.values(view.steps).map((s) => s.status)).toEqual(['DONE', 'DONE', 'DONE', 'DONE']);
+  });
+
+  const cases: Array<[StepName, string[]]> = [
+    ['flight', ['reserveFlight', 'cancelFlight#1']],
+    ['hotel', ['reserveFlight', 'reserveHotel', 'cancelHotel#1', 'cancelFlight#1']],
+    ['car', ['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelFlight#1']],
+    [
+      'payment',
+      ['reserveFlight', 'reserveHotel', 'reserveCar', 'capturePayment', 'refundPayment#1', 'cancelCar#1', 'cancelHotel#1', 'cancelFlight#1'],
+    ],
+  ];
+  it.each(cases)('compensates in reverse order when the %s step fails', async (failAt, expected) => {
+    const calls: Calls = [];
+    const view = await runTrip(calls, { failAt });
+    expect(view.status).toBe('COMPENSATED');
+    expect(calls).toEqual(expected);
+    expect(view.reason?.step).toBe(failAt);
+    expect(view.reason?.type).toBe(failAt === 'payment' ? FailureType.PaymentDeclined : FailureType.SoldOut);
+  });
+
+  it('retries a compensation that fails twice until it succeeds', async () => {
+    const calls: Calls = [];
+    const view = await runTrip(calls, { failAt: 'car', undoFailures: { hotel: 2 } });
+    expect(view.status).toBe('COMPENSATED');
+    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelHotel#2', 'cancelHotel#3', 'cancelFlight#1']);
+    expect(view.steps.hotel.status).toBe('COMPENSATED');
+  });
+
+  it('undoes the steps done so far when the user cancels mid-saga', async () => {
+    const calls: Calls = [];
+    const taskQueue = `test-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../src/workflows'),
+      activities: mockActivities(calls, { block: 'car' }),
+    });
+    const view = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(bookTrip, { taskQueue, workflowId: `trip-${randomUUID()}`, args: [sampleTrip()] });
+      // Wait until the saga is stuck in the car step, then cancel through the update.
+      for (let i = 0; i < 100; i++) {
+        const v: TripView = await handle.query(getTrip);
+        if (v.steps.car.status === 'RUNNING') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const updated = await handle.executeUpdate(cancelTrip);
+      expect(updated.status).toBe('CANCELLED');
+      return handle.result();
+    });
+    expect(view.status).toBe('CANCELLED');
+    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelFlight#1']);
+  });
+});
