@@ -1,0 +1,108 @@
+/**
+ * The trip API's own database ("api"): the trips table (who asked for which trip, and its last
+ * known status) next to the API's idempotency keys. One home for its schema and its writes.
+ */
+import type { Knex } from 'knex';
+import type { Config } from '../config';
+import { openDatabase, type Db } from '../db/knex';
+import type { Migration } from '../db/migrations';
+import { idempotencyMigration } from '../idempotency/store';
+import type { TripRequest, TripStatus, TripView } from '../shared/trip';
+
+export const tripsMigration: Migration = {
+  name: '0002_trips',
+  async up(db) {
+    await db.schema.createTable('trips', (t) => {
+      t.string('trip_id', 255).primary();
+      t.string('principal', 255);
+      t.string('customer_id', 64).notNullable();
+      t.string('status', 32).notNullable();
+      t.text('request').notNullable();
+      t.text('view');
+      t.bigInteger('created_at').notNullable();
+      t.bigInteger('updated_at').notNullable();
+      t.index(['principal', 'created_at']);
+      t.index(['status']);
+    });
+  },
+};
+
+/** Every migration of the API database, in order (other modules append theirs here). */
+export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration];
+
+export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
+  return openDatabase('api', config, { migrations: apiMigrations });
+}
+
+export interface TripRecord {
+  tripId: string;
+  principal: string | null;
+  customerId: string;
+  status: TripStatus;
+  request: TripRequest;
+  view: TripView | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface TripRow {
+  trip_id: string;
+  principal: string | null;
+  customer_id: string;
+  status: string;
+  request: string;
+  view: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toRecord(row: TripRow): TripRecord {
+  return {
+    tripId: row.trip_id,
+    principal: row.principal,
+    customerId: row.customer_id,
+    status: row.status as TripStatus,
+    request: JSON.parse(row.request) as TripRequest,
+    view: row.view ? (JSON.parse(row.view) as TripView) : null,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** Records a trip when it is requested; a second insert of the same trip is ignored. */
+export async function insertTrip(
+  db: Knex,
+  trip: { tripId: string; principal: string | null; request: TripRequest; status: TripStatus },
+): Promise<void> {
+  const now = Date.now();
+  await db('trips')
+    .insert({
+      trip_id: trip.tripId,
+      principal: trip.principal,
+      customer_id: trip.request.customerId,
+      status: trip.status,
+      request: JSON.stringify(trip.request),
+      view: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict('trip_id')
+    .ignore();
+}
+
+/** Stores the latest view of a trip (its status included). */
+export async function updateTripView(db: Knex, view: TripView): Promise<void> {
+  await db('trips').where({ trip_id: view.tripId }).update({ status: view.status, view: JSON.stringify(view), updated_at: Date.now() });
+}
+
+export async function findTrip(db: Knex, tripId: string): Promise<TripRecord | undefined> {
+  const row = await db<TripRow>('trips').where({ trip_id: tripId }).first();
+  return row ? toRecord(row) : undefined;
+}
+
+export async function listTrips(db: Knex, filter: { principal?: string; status?: TripStatus; limit?: number }): Promise<TripRecord[]> {
+  const q = db<TripRow>('trips').orderBy('created_at', 'desc').limit(filter.limit ?? 100);
+  if (filter.principal !== undefined) q.where({ principal: filter.principal });
+  if (filter.status) q.where({ status: filter.status });
+  return (await q).map(toRecord);
+}

@@ -1,0 +1,117 @@
+/**
+ * The real stack for integration tests: a Temporal dev server (the `temporal` CLI), the four
+ * booking services on their own databases (SQLite files in a temp dir, or PostgreSQL), and a
+ * worker. Everything listens on free ports and is stopped by `stop()`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { BOOKING_SERVICES, loadConfig, type BookingServiceName, type Config } from '../../src/config';
+import { startBookingService, type RunningService } from '../../src/services/booking-service';
+import { createTripWorker } from '../../src/workers/create-worker';
+import { devServerEnv } from './temporal-env';
+
+export interface StackOptions {
+  faults?: string;
+  databaseUrl?: string;
+  /** Reuse a running Temporal environment instead of starting one. */
+  temporal?: TestWorkflowEnvironment;
+  /** Do not start these services (a test starts them later). */
+  skipServices?: BookingServiceName[];
+}
+
+export interface Stack {
+  config: Config;
+  client: Client;
+  temporal: TestWorkflowEnvironment;
+  services: Partial<Record<BookingServiceName, RunningService>>;
+  worker: Worker;
+  startService(name: BookingServiceName, port?: number): Promise<RunningService>;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const temporal = options.temporal ?? (await devServerEnv());
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-test-'));
+  const ports: Record<string, string> = {};
+  for (const name of BOOKING_SERVICES) ports[`${name.toUpperCase()}_PORT`] = String(await freePort());
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: temporal.address,
+    DATA_DIR: dataDir,
+    DATABASE_URL: options.databaseUrl,
+    FAULTS: options.faults,
+    LOG_LEVEL: 'warn',
+    ...ports,
+  });
+  const services: Stack['services'] = {};
+  const startService = async (name: BookingServiceName, port?: number) => {
+    const svc = await startBookingService(name, config, { port });
+    services[name] = svc;
+    return svc;
+  };
+  for (const name of BOOKING_SERVICES) if (!options.skipServices?.includes(name)) await startService(name);
+  const { worker, connection } = await createTripWorker(config);
+  const running = worker.run();
+  let stopped = false;
+  return {
+    config,
+    client: temporal.client,
+    temporal,
+    services,
+    worker,
+    startService,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+      await Promise.allSettled(Object.values(services).map((s) => s.close()));
+      if (!options.temporal) await temporal.teardown();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What every service holds for a trip, read through the audit endpoints (DESIGN.md). */
+export async function auditTrip(config: Config, tripId: string) {
+  const get = async (name: BookingServiceName) => {
+    const url = `${config.services[name].url}/${name === 'payment' ? 'charges' : 'reservations'}?tripId=${encodeURIComponent(tripId)}`;
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`${url}: ${res.status}`);
+    return (await res.json()) as Array<{ id: string; tripId: string; idempotencyKey: string; status: string }>;
+  };
+  return { flight: await get('flight'), hotel: await get('hotel'), car: await get('car'), payment: await get('payment') };
+}
+
+/** Invariant 1 of DESIGN.md for one trip, as a list of violations (empty when it holds). */
+export function invariantViolations(status: string, audit: Awaited<ReturnType<typeof auditTrip>>): string[] {
+  const problems: string[] = [];
+  const active = (rows: Array<{ status: string }>, s: string) => rows.filter((r) => r.status === s).length;
+  for (const step of ['flight', 'hotel', 'car'] as const) {
+    const n = active(audit[step], 'ACTIVE');
+    if (status === 'CONFIRMED' && n !== 1) problems.push(`${step}: ${n} active reservations on a confirmed trip`);
+    if (status !== 'CONFIRMED' && n !== 0) problems.push(`${step}: ${n} active reservations on a ${status} trip`);
+  }
+  const captured = active(audit.payment, 'CAPTURED');
+  if (status === 'CONFIRMED' && captured !== 1) problems.push(`payment: ${captured} captured charges on a confirmed trip`);
+  if (status !== 'CONFIRMED' && captured !== 0) problems.push(`payment: ${captured} unrefunded charges on a ${status} trip`);
+  return problems;
+}
