@@ -52,6 +52,10 @@ export const envSchema = z.object({
   NOTIFICATIONS_URL: optionalUrl(['http://', 'https://']),
   FAULTS: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_TOKENS: optionalString,
+  IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
+  IDEMPOTENCY_PURGE_INTERVAL_SECONDS: z.coerce.number().positive().default(3600),
 });
 
 export interface ServiceEndpoint {
@@ -78,6 +82,34 @@ export interface Config {
   services: Record<ServiceName, ServiceEndpoint>;
   faults?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  api: ApiConfig;
+}
+
+/** The trip API: bearer tokens (token → principal) and the Idempotency-Key policy. */
+export interface ApiConfig {
+  tokens: Map<string, string>;
+  idempotencyRetentionMs: number;
+  idempotencyLockTimeoutMs: number;
+  idempotencyPurgeIntervalMs: number;
+}
+
+/** Parses API_TOKENS (`token:principal,token2:principal2`); returns the problems it found. */
+export function parseApiTokens(spec: string | undefined): { tokens: Map<string, string>; problems: string[] } {
+  const tokens = new Map<string, string>();
+  const problems: string[] = [];
+  for (const pair of (spec ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.lastIndexOf(':');
+    const token = at > 0 ? pair.slice(0, at) : '';
+    const principal = at > 0 ? pair.slice(at + 1) : '';
+    if (!/^[\x21-\x7e]{8,}$/.test(token) || !/^[A-Za-z0-9_.@-]{1,64}$/.test(principal)) {
+      problems.push('API_TOKENS: each entry must be token:principal (token of 8+ visible characters, principal of letters, digits, _.@-)');
+    } else if (tokens.has(token)) {
+      problems.push('API_TOKENS: a token is listed twice');
+    } else {
+      tokens.set(token, principal);
+    }
+  }
+  return { tokens, problems };
 }
 
 /** Thrown when the environment cannot describe a working deployment; names the variable. */
@@ -102,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!/^[^:\s]+:\d+$/.test(e.TEMPORAL_ADDRESS)) {
     problems.push(`TEMPORAL_ADDRESS: expected host:port, got "${e.TEMPORAL_ADDRESS}"`);
   }
+  const apiTokens = parseApiTokens(e.API_TOKENS);
+  problems.push(...apiTokens.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const endpoint = (p: number, url: string | undefined): ServiceEndpoint => ({
@@ -142,5 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     faults: e.FAULTS,
     logLevel: e.LOG_LEVEL,
+    api: {
+      tokens: apiTokens.tokens,
+      idempotencyRetentionMs: e.IDEMPOTENCY_RETENTION_HOURS * 3_600_000,
+      idempotencyLockTimeoutMs: e.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS * 1000,
+      idempotencyPurgeIntervalMs: e.IDEMPOTENCY_PURGE_INTERVAL_SECONDS * 1000,
+    },
   };
 }
