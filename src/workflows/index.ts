@@ -1,1 +1,2 @@
 export * from './book-trip';
+export * from './cancel-confirmed-trip';
