@@ -56,6 +56,20 @@ export const envSchema = z.object({
   IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().positive().default(24),
   IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: z.coerce.number().positive().default(60),
   IDEMPOTENCY_PURGE_INTERVAL_SECONDS: z.coerce.number().positive().default(3600),
+  OUTBOX_SOURCES: optionalString,
+  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(20),
+  OUTBOX_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(500),
+  OUTBOX_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
+  OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(168),
+  OUTBOX_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('TRIP_EVENTS'),
+  OUTBOX_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('trip-saga.events'),
+  OUTBOX_DURABLE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('notifications'),
+  OUTBOX_TEST_CRASH_AFTER_PUBLISH: z.enum(['0', '1']).default('0'),
+  RELAY_METRICS_PORT: port.default(9465),
+  WEBHOOK_SECRET: z.string().min(16).default('dev-only-webhook-secret-change-me'),
+  WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
 });
 
 export interface ServiceEndpoint {
@@ -83,6 +97,28 @@ export interface Config {
   faults?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   api: ApiConfig;
+  outbox: OutboxConfig;
+}
+
+/** The outbox relay, its transports (NATS JetStream or signed webhooks) and the consumer. */
+export interface OutboxConfig {
+  /** Databases whose outbox the relay drains (service names). */
+  sources: ServiceName[];
+  pollIntervalMs: number;
+  batchSize: number;
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  retentionMs: number;
+  stream: string;
+  subjectPrefix: string;
+  durable: string;
+  /** Test hook: the relay SIGKILLs itself after publishing a batch, before marking it. */
+  crashAfterPublish: boolean;
+  metricsPort: number;
+  /** HMAC key of the webhook transport; the default is a development value only. */
+  webhookSecret: string;
+  webhookToleranceMs: number;
 }
 
 /** The trip API: bearer tokens (token → principal) and the Idempotency-Key policy. */
@@ -136,6 +172,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const apiTokens = parseApiTokens(e.API_TOKENS);
   problems.push(...apiTokens.problems);
+  const outboxSources = (e.OUTBOX_SOURCES ?? 'flight,hotel,car,payment,api').split(',').map((v) => v.trim()) as ServiceName[];
+  for (const source of outboxSources) {
+    if (!(SERVICE_NAMES as readonly string[]).includes(source)) problems.push(`OUTBOX_SOURCES: unknown service "${source}"`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const endpoint = (p: number, url: string | undefined): ServiceEndpoint => ({
@@ -181,6 +221,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idempotencyRetentionMs: e.IDEMPOTENCY_RETENTION_HOURS * 3_600_000,
       idempotencyLockTimeoutMs: e.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS * 1000,
       idempotencyPurgeIntervalMs: e.IDEMPOTENCY_PURGE_INTERVAL_SECONDS * 1000,
+    },
+    outbox: {
+      sources: outboxSources,
+      pollIntervalMs: e.OUTBOX_POLL_INTERVAL_MS,
+      batchSize: e.OUTBOX_BATCH_SIZE,
+      maxAttempts: e.OUTBOX_MAX_ATTEMPTS,
+      backoffBaseMs: e.OUTBOX_BACKOFF_BASE_MS,
+      backoffMaxMs: e.OUTBOX_BACKOFF_MAX_MS,
+      retentionMs: e.OUTBOX_RETENTION_HOURS * 3_600_000,
+      stream: e.OUTBOX_STREAM,
+      subjectPrefix: e.OUTBOX_SUBJECT_PREFIX,
+      durable: e.OUTBOX_DURABLE,
+      crashAfterPublish: e.OUTBOX_TEST_CRASH_AFTER_PUBLISH === '1',
+      metricsPort: e.RELAY_METRICS_PORT,
+      webhookSecret: e.WEBHOOK_SECRET,
+      webhookToleranceMs: e.WEBHOOK_TOLERANCE_SECONDS * 1000,
     },
   };
 }
