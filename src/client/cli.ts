@@ -1,0 +1,160 @@
+/**
+ * `npm run client -- <command>`: book, inspect, cancel and list trips through Temporal.
+ *   book <trip.json> [--id ID] [--wait] [--json]   status <tripId> [--json]
+ *   cancel <tripId> [--json]                        list [--status S] [--limit N] [--json]
+ */
+import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { loadConfig, type Config } from '../config';
+import { parseTripRequest } from '../shared/trip-schema';
+import { TERMINAL_STATUSES, TRIP_STATUSES, workflowIdFor, type TripStatus, type TripView } from '../shared/trip';
+import { connectClient } from '../temporal/connection';
+import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
+import { bookTrip, cancelTrip } from '../workflows';
+import { parseArgs, UsageError } from './args';
+import { table, tripJson, tripLines } from './output';
+
+const USAGE = `usage: npm run client -- <command>
+  book <trip.json> [--id ID] [--wait] [--json]   start a trip (same --id twice = one trip)
+  status <tripId> [--json]                        show a trip and its steps
+  cancel <tripId> [--json]                        cancel a trip in progress, undoing what it did
+  list [--status STATUS] [--limit N] [--json]     recent trips`;
+
+interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+function print(io: Io, view: TripView, json: boolean, extra: Record<string, unknown> = {}) {
+  if (json) io.out(tripJson(view, extra));
+  else for (const line of tripLines(view)) io.out(line);
+}
+
+async function waitForEnd(client: Client, workflowId: string): Promise<{ view: TripView; runId: string }> {
+  for (;;) {
+    const snapshot = await readTrip(client, workflowId);
+    if (TERMINAL_STATUSES.includes(snapshot.view.status) && snapshot.executionStatus !== 'RUNNING') return snapshot;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+async function book(client: Client, config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
+  const file = args.positional[0];
+  if (!file) throw new UsageError('book needs a trip file');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const request = parseTripRequest(raw);
+  const id = typeof args.flags.id === 'string' ? args.flags.id : randomUUID();
+  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(id)) throw new UsageError('--id may use letters, digits and _.:- only');
+  const workflowId = workflowIdFor(id);
+  let existed = false;
+  try {
+    await client.workflow.start(bookTrip, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [request],
+      // One trip per id, ever: a running one is reused, a closed one is never started again.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    existed = true;
+  }
+  if (existed && !args.flags.json) io.err(`trip ${workflowId} already exists: showing it instead of starting another`);
+  const snapshot = args.flags.wait ? await waitForEnd(client, workflowId) : await readTrip(client, workflowId);
+  const url = runUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId, snapshot.runId);
+  print(io, snapshot.view, Boolean(args.flags.json));
+  if (!args.flags.json) io.out(`  web UI: ${url}`);
+  return 0;
+}
+
+async function status(client: Client, config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
+  const id = args.positional[0];
+  if (!id) throw new UsageError('status needs a trip id');
+  const snapshot = await readTrip(client, workflowIdFor(id));
+  print(io, snapshot.view, Boolean(args.flags.json));
+  if (!args.flags.json) io.out(`  web UI: ${runUrl(config.temporal.uiUrl, config.temporal.namespace, snapshot.view.workflowId, snapshot.runId)}`);
+  return 0;
+}
+
+async function cancel(client: Client, _config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
+  const id = args.positional[0];
+  if (!id) throw new UsageError('cancel needs a trip id');
+  const workflowId = workflowIdFor(id);
+  const snapshot = await readTrip(client, workflowId);
+  if (snapshot.executionStatus !== 'RUNNING') {
+    io.err(`trip ${workflowId} already ended ${snapshot.view.status}; nothing to cancel in this run`);
+    print(io, snapshot.view, Boolean(args.flags.json));
+    return 1;
+  }
+  const view = await client.workflow.getHandle(workflowId).executeUpdate(cancelTrip);
+  print(io, view, Boolean(args.flags.json));
+  return 0;
+}
+
+async function list(client: Client, _config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
+  const wanted = args.flags.status;
+  if (wanted !== undefined && !TRIP_STATUSES.includes(wanted as TripStatus)) {
+    throw new UsageError(`--status must be one of ${TRIP_STATUSES.join(', ')}`);
+  }
+  const limit = args.flags.limit === undefined ? 20 : Number(args.flags.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+  const rows: Array<{ view: TripView; executionStatus: string; startTime: Date }> = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'bookTrip'` })) {
+    const snapshot = await readTrip(client, wf.workflowId).catch((err) => {
+      if (err instanceof TripNotFoundError) return undefined;
+      throw err;
+    });
+    if (snapshot && (wanted === undefined || snapshot.view.status === wanted)) {
+      rows.push({ view: snapshot.view, executionStatus: snapshot.executionStatus, startTime: wf.startTime });
+    }
+    if (rows.length >= limit) break;
+  }
+  if (args.flags.json) {
+    io.out(JSON.stringify(rows.map((r) => ({ tripId: r.view.tripId, workflowId: r.view.workflowId, status: r.view.status, steps: r.view.steps }))));
+  } else {
+    io.out(table(['TRIP', 'STATUS', 'RUN', 'STARTED'], rows.map((r) => [r.view.tripId, r.view.status, r.executionStatus, r.startTime.toISOString()])));
+  }
+  return 0;
+}
+
+const COMMANDS = { book, status, cancel, list } as const;
+
+/** Runs one client command; returns the process exit code. */
+export async function runClient(argv: string[], env: NodeJS.ProcessEnv = process.env, io: Io = { out: console.log, err: console.error }): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    io.out(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command as keyof typeof COMMANDS];
+  if (!run) {
+    io.err(`unknown command "${command}"\n${USAGE}`);
+    return 2;
+  }
+  const args = parseArgs(rest, { valued: ['id', 'status', 'limit'], boolean: ['wait', 'json'] });
+  const config = loadConfig(env);
+  const client = await connectClient(config);
+  try {
+    return await run(client, config, args, io);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+if (require.main === module) {
+  runClient(process.argv.slice(2))
+    .then((code) => process.exit(code))
+    .catch((err) => {
+      if (err instanceof UsageError) console.error(`${err.message}\n${USAGE}`);
+      else if (err instanceof TripNotFoundError) console.error(err.message);
+      else console.error(err instanceof Error && err.message.startsWith('invalid trip request') ? err.message : err);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    });
+}
