@@ -3,6 +3,7 @@
  * the result down. Defaults describe the embedded stack of `npm start`; environment variables
  * point the same processes at a real Temporal cluster, PostgreSQL and NATS.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -70,6 +71,10 @@ export const envSchema = z.object({
   RELAY_METRICS_PORT: port.default(9465),
   WEBHOOK_SECRET: z.string().min(16).default('dev-only-webhook-secret-change-me'),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  /** The worker's health endpoint (GET /healthz); unset = none (compose sets it for its health check). */
+  WORKER_HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), port.optional()),
+  /** How long a stopping worker lets in-flight activities finish before cancelling them. */
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
 });
 
 export interface ServiceEndpoint {
@@ -98,6 +103,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   api: ApiConfig;
   outbox: OutboxConfig;
+  worker: { healthPort?: number; shutdownGraceMs: number };
 }
 
 /** The outbox relay, its transports (NATS JetStream or signed webhooks) and the consumer. */
@@ -176,6 +182,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const source of outboxSources) {
     if (!(SERVICE_NAMES as readonly string[]).includes(source)) problems.push(`OUTBOX_SOURCES: unknown service "${source}"`);
   }
+  for (const name of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA'] as const) {
+    const file = e[name];
+    if (file && !fs.existsSync(file)) problems.push(`${name}: file not found: ${file}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const endpoint = (p: number, url: string | undefined): ServiceEndpoint => ({
@@ -238,5 +248,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.WEBHOOK_SECRET,
       webhookToleranceMs: e.WEBHOOK_TOLERANCE_SECONDS * 1000,
     },
+    worker: { healthPort: e.WORKER_HEALTH_PORT, shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS },
   };
 }
