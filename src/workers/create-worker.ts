@@ -12,6 +12,11 @@ import { connectionOptions } from '../temporal/connection';
 
 export const WORKFLOW_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
+/** True when the worker will load the prebuilt bundle (production with `npm run build` done). */
+export function usesPrebuiltBundle(): boolean {
+  return process.env.NODE_ENV === 'production' && fs.existsSync(WORKFLOW_BUNDLE_PATH);
+}
+
 export interface TripWorker {
   worker: Worker;
   connection: NativeConnection;
@@ -19,7 +24,7 @@ export interface TripWorker {
 
 export async function createTripWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<TripWorker> {
   const connection = await NativeConnection.connect(connectionOptions(config));
-  const useBundle = fs.existsSync(WORKFLOW_BUNDLE_PATH) && process.env.NODE_ENV === 'production';
+  const useBundle = usesPrebuiltBundle();
   try {
     const worker = await Worker.create({
       connection,

@@ -1,20 +1,48 @@
 /**
  * `npm run worker`: one Temporal worker process polling task queue `trips` (run as many as you
- * like against one server). SIGINT/SIGTERM drain in-flight activities before exiting.
+ * like against one server). On SIGINT/SIGTERM it stops polling, lets in-flight activities finish
+ * for up to WORKER_SHUTDOWN_GRACE_MS, then exits 0. With WORKER_HEALTH_PORT set it serves
+ * `GET /healthz` (200 while polling, 503 while draining).
  */
+import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
-import { createTripWorker } from './create-worker';
+import { createTripWorker, usesPrebuiltBundle } from './create-worker';
+import { startHealthServer, type HealthServer } from './health';
+
+const log = (fields: Record<string, unknown>) => console.log(JSON.stringify(fields));
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { worker, connection } = await createTripWorker(config);
-  console.log(
-    JSON.stringify({ msg: 'worker polling', taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, namespace: config.temporal.namespace }),
-  );
+  // The process owns its signals (instead of the SDK's default hook) so the drain is explicit and logged.
+  Runtime.install({ shutdownSignals: [] });
+  const { worker, connection } = await createTripWorker(config, { shutdownGraceTime: config.worker.shutdownGraceMs });
+  let health: HealthServer | undefined;
   try {
-    // The SDK shuts down gracefully on SIGINT/SIGTERM and resolves run() when drained.
+    if (config.worker.healthPort !== undefined) {
+      health = await startHealthServer({
+        host: config.host,
+        port: config.worker.healthPort,
+        check: () => ({ ok: worker.getState() === 'RUNNING', state: worker.getState(), taskQueue: config.temporal.taskQueue }),
+      });
+    }
+    const stop = (signal: NodeJS.Signals) => {
+      if (worker.getState() !== 'RUNNING') return;
+      log({ msg: 'worker draining', signal, graceMs: config.worker.shutdownGraceMs });
+      worker.shutdown();
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+    log({
+      msg: 'worker polling',
+      taskQueue: config.temporal.taskQueue,
+      temporal: config.temporal.address,
+      namespace: config.temporal.namespace,
+      prebuiltBundle: usesPrebuiltBundle(),
+      healthPort: health?.port ?? null,
+    });
     await worker.run();
+    log({ msg: 'worker stopped', state: worker.getState() });
   } finally {
+    await health?.close();
     await connection.close();
   }
 }
