@@ -1,0 +1,80 @@
+/**
+ * Idempotency-Key at the API's edge. Unlike the services, the work here is a call to Temporal, not
+ * a write in our database, so the claim is its own short statement (no long transaction): claim →
+ * run → complete. The run must itself be safe to repeat (deterministic workflow ids), because a
+ * process that dies after the claim leaves a lock that a retry takes over once it expires.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { fingerprintOf } from '../idempotency/fingerprint';
+import { parseIdempotencyKey } from '../idempotency/key';
+import type { IdempotencyStore, StoredResponse } from '../idempotency/store';
+import { sendStored } from '../services/http/idempotent-route';
+import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../services/http/problem';
+import { invalidKey, keyReused, missingKey, requestInFlight } from './problems';
+
+/** The key of a request: undefined when absent and optional; throws the 400 problems. */
+export function requestKey(request: FastifyRequest, required: boolean): string | undefined {
+  const raw = request.headers['idempotency-key'];
+  if (raw === undefined && !required) return undefined;
+  if (raw === undefined) throw missingKey();
+  const parsed = parseIdempotencyKey(raw);
+  if (!parsed.ok) throw invalidKey(parsed.reason);
+  return parsed.key;
+}
+
+export interface IdempotentRun {
+  store: IdempotencyStore;
+  principal: string;
+  /** undefined: no key was sent (optional-key routes), so the run is not recorded. */
+  key: string | undefined;
+  /** Does the work; a thrown HttpProblem below 500 is the stored outcome, anything else releases the key. */
+  execute(): Promise<StoredResponse>;
+}
+
+/** A JSON response as stored: exactly the bytes the first caller got. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): StoredResponse {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+}
+
+function problemResponse(problem: HttpProblem): StoredResponse {
+  return { status: problem.status, headers: { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE }, body: JSON.stringify(problem.toBody()) };
+}
+
+export async function runIdempotent(request: FastifyRequest, reply: FastifyReply, run: IdempotentRun): Promise<FastifyReply> {
+  const { store, principal, key } = run;
+  const attempt = async () => {
+    try {
+      return await run.execute();
+    } catch (err) {
+      if (err instanceof HttpProblem && err.status < 500) return problemResponse(err);
+      throw err;
+    }
+  };
+  if (key === undefined) return sendStored(reply, await attempt(), false);
+
+  const path = request.url.split('?')[0] ?? request.url;
+  const fingerprint = fingerprintOf(request.method, path, request.body ?? null);
+  const claim = await store.claim({ scope: principal, key, method: request.method, path, fingerprint });
+  switch (claim.kind) {
+    case 'replay':
+      return sendStored(reply, claim.response, true);
+    case 'mismatch':
+      throw keyReused(key, claim.method, claim.path);
+    case 'in-flight':
+      throw requestInFlight(claim.retryAfterSeconds);
+    case 'tombstoned':
+      throw requestInFlight(1);
+    case 'claimed':
+      break;
+  }
+  let response: StoredResponse;
+  try {
+    response = await attempt();
+  } catch (err) {
+    // Nothing final happened (or it will be found again under the same workflow id): let a retry run.
+    await store.release(principal, key).catch((e: unknown) => request.log.error({ err: e }, 'could not release an idempotency key'));
+    throw err;
+  }
+  await store.complete(principal, key, response);
+  return sendStored(reply, response, false);
+}

@@ -1,0 +1,100 @@
+/**
+ * The trip API's side of Temporal: deterministic workflow ids, starts that attach to an existing
+ * run instead of starting a second one, bounded reads of a trip's view and the two ways to cancel.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+} from '@temporalio/client';
+import type { TripRequest, TripView } from '../shared/trip';
+import { TERMINAL_STATUSES } from '../shared/trip';
+import { readTrip, TripNotFoundError } from '../trips/trip-view';
+import { bookTrip, cancelConfirmedTrip, cancellationWorkflowId, cancelTrip } from '../workflows';
+
+/** `trip-<hash>` of (principal, key): a retry of a crashed request finds the run it started. */
+export function tripIdFor(principal: string, key: string): string {
+  return `trip-${createHash('sha256').update(`${principal}\n${key}`).digest('hex').slice(0, 32)}`;
+}
+
+// REJECT_DUPLICATE: a closed run is never started again; USE_EXISTING: a running one is returned.
+const ONCE = { workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPolicy: 'USE_EXISTING' } as const;
+
+const isAlreadyStarted = (err: unknown) => err instanceof WorkflowExecutionAlreadyStartedError;
+
+/** Starts `bookTrip` under `tripId`, or attaches to the run that id already has. */
+export async function startBookTrip(client: Client, taskQueue: string, tripId: string, request: TripRequest): Promise<void> {
+  try {
+    await client.workflow.start(bookTrip, { taskQueue, workflowId: tripId, args: [request], ...ONCE });
+  } catch (err) {
+    if (!isAlreadyStarted(err)) throw err;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The view of a workflow, or undefined when Temporal does not know it or cannot answer in time. */
+export async function readView(client: Client, workflowId: string, timeoutMs = 3000): Promise<TripView | undefined> {
+  try {
+    return (await withDeadline(readTrip(client, workflowId), timeoutMs))?.view;
+  } catch (err) {
+    if (err instanceof TripNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Polls the run until it closes or `waitMs` passes, then reads its view. */
+export async function waitForClose(client: Client, workflowId: string, waitMs: number): Promise<TripView | undefined> {
+  const deadline = Date.now() + waitMs;
+  const handle = client.workflow.getHandle(workflowId);
+  for (let pause = 50; Date.now() < deadline; pause = Math.min(pause * 2, 500)) {
+    if ((await handle.describe()).status.name !== 'RUNNING') break;
+    await sleep(Math.min(pause, Math.max(0, deadline - Date.now())));
+  }
+  return readView(client, workflowId);
+}
+
+export const isTerminal = (view: TripView) => TERMINAL_STATUSES.includes(view.status);
+
+/**
+ * Cancels a trip that is still booking through the `cancel` update; returns undefined when the
+ * run refused (it moved past BOOKING meanwhile) so the caller re-reads and decides again.
+ */
+export async function cancelRunningTrip(client: Client, tripId: string, waitMs: number): Promise<TripView | undefined> {
+  const handle = client.workflow.getHandle<typeof bookTrip>(tripId);
+  try {
+    const update = await handle.startUpdate(cancelTrip, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+    return (await withDeadline(update.result(), waitMs)) ?? (await readView(client, tripId));
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) return undefined;
+    throw err;
+  }
+}
+
+/** Starts (or attaches to) the one cancellation of a confirmed trip and waits up to `waitMs`. */
+export async function cancelConfirmed(client: Client, taskQueue: string, confirmed: TripView, waitMs: number): Promise<TripView> {
+  const workflowId = cancellationWorkflowId(confirmed.tripId);
+  try {
+    await client.workflow.start(cancelConfirmedTrip, { taskQueue, workflowId, args: [confirmed], ...ONCE });
+  } catch (err) {
+    if (!isAlreadyStarted(err)) throw err;
+  }
+  return (await waitForClose(client, workflowId, waitMs)) ?? { ...confirmed, status: 'CANCELLING' };
+}
+
+/** The view of a trip whose cancellation may have been started (undefined: no cancellation). */
+export function readCancellation(client: Client, tripId: string): Promise<TripView | undefined> {
+  return readView(client, cancellationWorkflowId(tripId));
+}
