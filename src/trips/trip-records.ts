@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import { openDatabase, type Db } from '../db/knex';
 import type { Migration } from '../db/migrations';
 import { idempotencyMigration } from '../idempotency/store';
+import { outboxMigration } from '../outbox/outbox-migration';
 import type { TripRequest, TripStatus, TripView } from '../shared/trip';
 
 export const tripsMigration: Migration = {
@@ -28,7 +29,7 @@ export const tripsMigration: Migration = {
 };
 
 /** Every migration of the API database, in order (other modules append theirs here). */
-export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration];
+export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration, outboxMigration];
 
 export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
   return openDatabase('api', config, { migrations: apiMigrations });

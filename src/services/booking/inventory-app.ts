@@ -10,6 +10,7 @@ import { describeIssues } from '../../shared/trip-schema';
 import { badRequest, HttpProblem } from '../http/problem';
 import { compensateByKey } from '../http/compensate-by-key';
 import { handleIdempotent, type ServiceContext } from '../http/idempotent-route';
+import { appendEvent } from '../../outbox/append-event';
 import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../http/common-schemas';
 import type { InventoryCatalog } from './catalog';
 
@@ -96,6 +97,12 @@ export function registerInventoryRoutes<T extends object>(
           updated_at: now,
         };
         await trx('reservations').insert(row);
+        await appendEvent(trx, {
+          aggregateType: 'reservation',
+          aggregateId: row.id,
+          eventType: 'ReservationCreated',
+          payload: { service: catalog.kind, ...reservationView(row) },
+        });
         return { status: 201, body: reservationView(row) };
       },
     }),
@@ -120,6 +127,12 @@ export function registerInventoryRoutes<T extends object>(
           }
           const updated = { ...row, status: 'CANCELLED' as const, updated_at: Date.now() };
           await trx('reservations').where({ id: row.id }).update({ status: updated.status, updated_at: updated.updated_at });
+          await appendEvent(trx, {
+            aggregateType: 'reservation',
+            aggregateId: row.id,
+            eventType: 'ReservationCancelled',
+            payload: { service: catalog.kind, ...reservationView(updated) },
+          });
           return { outcome: 'CANCELLED', idempotencyKey, reservation: reservationView(updated) };
         }),
     }),

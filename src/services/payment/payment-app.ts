@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Migration } from '../../db/migrations';
 import { idempotencyMigration } from '../../idempotency/store';
+import { appendEvent } from '../../outbox/append-event';
+import { outboxMigration } from '../../outbox/outbox-migration';
 import { describeIssues, paymentSchema } from '../../shared/trip-schema';
 import { compensateByKey } from '../http/compensate-by-key';
 import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../http/common-schemas';
@@ -47,6 +49,7 @@ export const paymentMigrations: Migration[] = [
       });
     },
   },
+  outboxMigration,
 ];
 
 export function chargeView(row: ChargeRow) {
@@ -94,6 +97,7 @@ export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext)
           updated_at: now,
         };
         await trx('charges').insert(row);
+        await appendEvent(trx, { aggregateType: 'charge', aggregateId: row.id, eventType: 'ChargeCaptured', payload: chargeView(row) });
         return { status: 201, body: chargeView(row) };
       },
     }),
@@ -113,6 +117,7 @@ export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext)
           if (row.status === 'REFUNDED') return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(row) };
           const updated = { ...row, status: 'REFUNDED' as const, updated_at: Date.now() };
           await trx('charges').where({ id: row.id }).update({ status: updated.status, updated_at: updated.updated_at });
+          await appendEvent(trx, { aggregateType: 'charge', aggregateId: row.id, eventType: 'ChargeRefunded', payload: chargeView(updated) });
           return { outcome: 'REFUNDED', idempotencyKey, charge: chargeView(updated) };
         }),
     }),

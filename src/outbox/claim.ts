@@ -1,0 +1,130 @@
+/**
+ * Claiming a batch of unpublished events. On PostgreSQL the rows are locked `FOR UPDATE SKIP
+ * LOCKED` inside a transaction held open until they are marked, so several relays never publish
+ * the same batch at once and a relay that dies mid-batch simply loses its locks (the rows stay
+ * unpublished and are sent again). On SQLite (embedded, one relay) nothing is locked.
+ */
+import type { Knex } from 'knex';
+import { dialectOf } from '../db/knex';
+import type { OutboxRow } from './event';
+import { OUTBOX_TABLE } from './outbox-migration';
+
+export type PublishOutcome = { seq: number; ok: true } | { seq: number; ok: false; error: string };
+
+export interface MarkPolicy {
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+export interface BatchResult {
+  claimed: number;
+  published: number;
+  failed: number;
+  parked: number;
+}
+
+const pending = (q: Knex.QueryBuilder) => q.whereNull('published_at').whereNull('parked_at');
+
+/**
+ * Keeps, per aggregate, only the claimed rows that no unpublished earlier row precedes: an event
+ * whose predecessor is held by another relay, or waits in backoff, must wait too.
+ */
+async function headsOnly(db: Knex, rows: OutboxRow[]): Promise<OutboxRow[]> {
+  if (rows.length === 0) return rows;
+  const aggregates = [...new Map(rows.map((r) => [`${r.aggregate_type}\u0000${r.aggregate_id}`, [r.aggregate_type, r.aggregate_id]])).values()];
+  const maxSeq = Math.max(...rows.map((r) => r.seq));
+  const earlier = await pending(db(OUTBOX_TABLE).select('seq', 'aggregate_type', 'aggregate_id'))
+    .whereIn(['aggregate_type', 'aggregate_id'], aggregates)
+    .andWhere('seq', '<=', maxSeq)
+    .orderBy('seq');
+  const claimed = new Set(rows.map((r) => r.seq));
+  const blocked = new Set<string>();
+  const keep = new Set<number>();
+  for (const r of earlier as Array<Pick<OutboxRow, 'seq' | 'aggregate_type' | 'aggregate_id'>>) {
+    const agg = `${r.aggregate_type}\u0000${r.aggregate_id}`;
+    if (blocked.has(agg)) continue;
+    if (claimed.has(Number(r.seq))) keep.add(Number(r.seq));
+    else blocked.add(agg);
+  }
+  return rows.filter((r) => keep.has(r.seq));
+}
+
+function backoffMs(policy: MarkPolicy, attempts: number): number {
+  const exp = Math.min(policy.backoffMaxMs, policy.backoffBaseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exp / 2 + Math.random() * (exp / 2));
+}
+
+async function mark(db: Knex, rows: OutboxRow[], outcomes: PublishOutcome[], policy: MarkPolicy): Promise<BatchResult> {
+  const now = Date.now();
+  const bySeq = new Map(rows.map((r) => [r.seq, r]));
+  const ok = outcomes.filter((o) => o.ok).map((o) => o.seq);
+  const result: BatchResult = { claimed: rows.length, published: ok.length, failed: 0, parked: 0 };
+  for (let i = 0; i < ok.length; i += 500) {
+    await db(OUTBOX_TABLE)
+      .whereIn('seq', ok.slice(i, i + 500))
+      .update({ published_at: now, last_error: null, attempts: db.raw('attempts + 1') });
+  }
+  for (const o of outcomes) {
+    if (o.ok) continue;
+    const attempts = (bySeq.get(o.seq)?.attempts ?? 0) + 1;
+    const park = attempts >= policy.maxAttempts;
+    result.failed += 1;
+    if (park) result.parked += 1;
+    await db(OUTBOX_TABLE)
+      .where({ seq: o.seq })
+      .update({
+        attempts,
+        last_error: o.error.slice(0, 2000),
+        next_attempt_at: now + backoffMs(policy, attempts),
+        parked_at: park ? now : null,
+      });
+  }
+  return result;
+}
+
+/**
+ * Claims up to `limit` due events (oldest first, per-aggregate heads only), hands them to
+ * `publish`, then marks what the transport acknowledged. `afterPublish` runs between the two
+ * (the crash test's hook).
+ */
+export async function processBatch(
+  db: Knex,
+  limit: number,
+  policy: MarkPolicy,
+  publish: (rows: OutboxRow[]) => Promise<PublishOutcome[]>,
+  afterPublish?: () => void,
+): Promise<BatchResult> {
+  const select = (q: Knex | Knex.Transaction) =>
+    pending(q<OutboxRow>(OUTBOX_TABLE).select('*'))
+      .andWhere('next_attempt_at', '<=', Date.now())
+      .orderBy('seq')
+      .limit(limit);
+  const run = async (q: Knex | Knex.Transaction, rows: OutboxRow[]) => {
+    const heads = await headsOnly(q, rows.map((r) => ({ ...r, seq: Number(r.seq), attempts: Number(r.attempts) })));
+    if (heads.length === 0) return { claimed: 0, published: 0, failed: 0, parked: 0 };
+    const outcomes = await publish(heads);
+    afterPublish?.();
+    return mark(q, heads, outcomes, policy);
+  };
+  if (dialectOf(db) === 'pg') {
+    return db.transaction(async (trx) => run(trx, await select(trx).forUpdate().skipLocked()));
+  }
+  return run(db, await select(db));
+}
+
+/** Age (ms) of the oldest event still waiting to be published, 0 when none waits. */
+export async function outboxLagMs(db: Knex): Promise<number> {
+  const row = (await pending(db(OUTBOX_TABLE).min({ oldest: 'created_at' })).first()) as { oldest: number | string | null } | undefined;
+  return row?.oldest == null ? 0 : Math.max(0, Date.now() - Number(row.oldest));
+}
+
+export async function parkedCount(db: Knex): Promise<number> {
+  const row = (await db(OUTBOX_TABLE).whereNotNull('parked_at').count({ n: '*' }).first()) as { n: number | string } | undefined;
+  return Number(row?.n ?? 0);
+}
+
+/** Deletes published rows older than the retention age; returns how many. */
+export async function purgePublished(db: Knex, retentionMs: number): Promise<number> {
+  return db(OUTBOX_TABLE).whereNotNull('published_at').andWhere('published_at', '<', Date.now() - retentionMs).delete();
+}

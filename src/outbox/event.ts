@@ -1,0 +1,51 @@
+/** The shape of an outbox event: what writers append and what every transport carries. */
+
+/** What a writer hands to `appendEvent`. */
+export interface NewOutboxEvent {
+  aggregateType: string;
+  aggregateId: string;
+  eventType: string;
+  payload: unknown;
+  /** Defaults to a fresh UUID; it is the dedup key of the broker and of every consumer. */
+  eventId?: string;
+}
+
+/** The wire envelope: JSON of this is the message body (NATS) or the webhook body. */
+export interface EventEnvelope {
+  id: string;
+  source: string;
+  aggregateType: string;
+  aggregateId: string;
+  type: string;
+  payload: unknown;
+  /** When the writer's transaction appended it (ms since the epoch). */
+  createdAt: number;
+}
+
+/** A row of the `outbox` table. */
+export interface OutboxRow {
+  seq: number;
+  event_id: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  event_type: string;
+  payload: string;
+  created_at: number;
+  published_at: number | null;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number;
+  parked_at: number | null;
+}
+
+export function envelopeOf(source: string, row: OutboxRow): EventEnvelope {
+  return {
+    id: row.event_id,
+    source,
+    aggregateType: row.aggregate_type,
+    aggregateId: row.aggregate_id,
+    type: row.event_type,
+    payload: JSON.parse(row.payload) as unknown,
+    createdAt: Number(row.created_at),
+  };
+}

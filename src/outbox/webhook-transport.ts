@@ -1,0 +1,26 @@
+/** The embedded default transport: one signed HTTP POST per event to the notifications service. */
+import type { EventEnvelope } from './event';
+import type { Transport } from './transport';
+import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
+
+export const WEBHOOK_PATH = '/webhooks/outbox';
+
+export function createWebhookTransport(options: { baseUrl: string; secret: string; timeoutMs?: number }): Transport {
+  const url = options.baseUrl.replace(/\/$/, '') + WEBHOOK_PATH;
+  return {
+    name: 'webhook',
+    async publish(event: EventEnvelope) {
+      const body = JSON.stringify(event);
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(options.secret, body) },
+        body,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+      // Drain the body so the connection is reused.
+      const text = await res.text();
+      if (!res.ok) throw new Error(`webhook ${url} answered ${res.status}: ${text.slice(0, 200)}`);
+    },
+    async close() {},
+  };
+}

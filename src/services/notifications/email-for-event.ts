@@ -1,0 +1,60 @@
+/** Which events get an email, and what it says. Pure: the stand-in for templates. */
+import type { EventEnvelope } from '../../outbox/event';
+
+export interface EmailDraft {
+  tripId: string;
+  kind: 'confirmation' | 'cancellation' | 'booking-failed' | 'refund';
+  recipient: string;
+  subject: string;
+  body: string;
+}
+
+interface TripPayload {
+  tripId?: string;
+  customerId?: string;
+  reason?: { message?: string };
+}
+interface ChargePayload {
+  tripId?: string;
+  amountCents?: number;
+  currency?: string;
+}
+
+const money = (cents = 0, currency = '') => `${(cents / 100).toFixed(2)} ${currency}`.trim();
+
+/** The email an event calls for, or null (reservation and capture events send none). */
+export function emailForEvent(event: EventEnvelope): EmailDraft | null {
+  if (event.aggregateType === 'trip') {
+    const p = (event.payload ?? {}) as TripPayload;
+    const tripId = p.tripId ?? event.aggregateId;
+    const recipient = `${p.customerId ?? 'unknown-customer'}@customers.example`;
+    switch (event.type) {
+      case 'TripConfirmed':
+        return { tripId, kind: 'confirmation', recipient, subject: `Your trip ${tripId} is confirmed`, body: 'Flight, hotel and car are booked and your card was charged.' };
+      case 'TripCancelled':
+        return { tripId, kind: 'cancellation', recipient, subject: `Your trip ${tripId} was cancelled`, body: 'Everything was released and any charge refunded.' };
+      case 'TripCompensated':
+        return {
+          tripId,
+          kind: 'booking-failed',
+          recipient,
+          subject: `We could not book your trip ${tripId}`,
+          body: `Nothing was booked and nothing is charged. Reason: ${p.reason?.message ?? 'unknown'}.`,
+        };
+      default:
+        return null;
+    }
+  }
+  if (event.aggregateType === 'charge' && event.type === 'ChargeRefunded') {
+    const p = (event.payload ?? {}) as ChargePayload;
+    const tripId = p.tripId ?? event.aggregateId;
+    return {
+      tripId,
+      kind: 'refund',
+      recipient: `billing+${tripId}@customers.example`,
+      subject: `Refund of ${money(p.amountCents, p.currency)} for trip ${tripId}`,
+      body: 'The charge for this trip was refunded to your card.',
+    };
+  }
+  return null;
+}
