@@ -6,13 +6,24 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BookingServiceName } from '../config';
 import { FailureType } from '../shared/failures';
-import { type CarRequest, type FlightRequest, type HotelRequest, type PaymentRequest, stepKey, type StepName } from '../shared/trip';
+import {
+  type CarRequest,
+  type FlightRequest,
+  type HotelRequest,
+  type PaymentRequest,
+  stepKey,
+  type StepName,
+  type TripRequest,
+  type TripView,
+} from '../shared/trip';
 import { postIdempotent } from './service-client';
 
 export interface ActivityDeps {
   /** Base URL of each booking service. */
   endpoints: Record<BookingServiceName, string>;
   requestTimeoutMs?: number;
+  /** Records a trip's terminal view and its outbox event in the API database (one transaction). */
+  tripRecorder?: (view: TripView, request?: TripRequest) => Promise<unknown>;
 }
 
 /** What a forward step returns: the id and status of what it created. */
@@ -84,6 +95,10 @@ export function createActivities(deps: ActivityDeps) {
     cancelHotel: (tripId?: string) => undo('hotel', tripId),
     cancelCar: (tripId?: string) => undo('car', tripId),
     refundPayment: (tripId?: string) => undo('payment', tripId),
+    /** The saga's end record (TripConfirmed / TripCompensated / TripCancelled through the outbox). */
+    recordTripOutcome: async (view: TripView, request?: TripRequest): Promise<void> => {
+      await deps.tripRecorder?.(view, request);
+    },
   };
 }
 

@@ -9,6 +9,9 @@ import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { PROJECT_ROOT } from '../dev/project-root';
 import { connectionOptions } from '../temporal/connection';
+import type { Db } from '../db/knex';
+import { recordTripOutcome } from '../outbox/trip-outcome';
+import { openApiDatabase } from '../trips/trip-records';
 
 export const WORKFLOW_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
@@ -20,10 +23,13 @@ export function usesPrebuiltBundle(): boolean {
 export interface TripWorker {
   worker: Worker;
   connection: NativeConnection;
+  /** The API database the saga's end record is written to; destroy it after the worker stops. */
+  apiDb: Db;
 }
 
 export async function createTripWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<TripWorker> {
   const connection = await NativeConnection.connect(connectionOptions(config));
+  const apiDb = await openApiDatabase(config);
   const useBundle = usesPrebuiltBundle();
   try {
     const worker = await Worker.create({
@@ -40,11 +46,13 @@ export async function createTripWorker(config: Config, overrides: Partial<Worker
           car: config.services.car.url,
           payment: config.services.payment.url,
         },
+        tripRecorder: (view, request) => recordTripOutcome(apiDb, view, request),
       }),
       ...overrides,
     });
-    return { worker, connection };
+    return { worker, connection, apiDb };
   } catch (err) {
+    await apiDb.destroy();
     await connection.close();
     throw err;
   }
