@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // The process owns its signals (instead of the SDK's default hook) so the drain is explicit and logged.
   Runtime.install({ shutdownSignals: [] });
-  const { worker, connection } = await createTripWorker(config, { shutdownGraceTime: config.worker.shutdownGraceMs });
+  const { worker, connection, apiDb } = await createTripWorker(config, { shutdownGraceTime: config.worker.shutdownGraceMs });
   let health: HealthServer | undefined;
   try {
     if (config.worker.healthPort !== undefined) {
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   } finally {
     await health?.close();
     await connection.close();
+    await apiDb.destroy();
   }
 }
 

@@ -11,6 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { BOOKING_SERVICES, loadConfig, type BookingServiceName, type Config } from '../../src/config';
 import { startBookingService, type RunningService } from '../../src/services/booking-service';
+import { connectClient } from '../../src/temporal/connection';
 import { createTripWorker } from '../../src/workers/create-worker';
 import { devServerEnv } from './temporal-env';
 
@@ -19,6 +20,8 @@ export interface StackOptions {
   databaseUrl?: string;
   /** Reuse a running Temporal environment instead of starting one. */
   temporal?: TestWorkflowEnvironment;
+  /** Or talk to a Temporal server this test runs itself (e.g. one it kills and restarts). */
+  temporalAddress?: string;
   /** Do not start these services (a test starts them later). */
   skipServices?: BookingServiceName[];
 }
@@ -26,7 +29,7 @@ export interface StackOptions {
 export interface Stack {
   config: Config;
   client: Client;
-  temporal: TestWorkflowEnvironment;
+  temporal?: TestWorkflowEnvironment;
   services: Partial<Record<BookingServiceName, RunningService>>;
   worker: Worker;
   startService(name: BookingServiceName, port?: number): Promise<RunningService>;
@@ -48,12 +51,12 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const temporal = options.temporal ?? (await devServerEnv());
+  const temporal = options.temporalAddress ? undefined : (options.temporal ?? (await devServerEnv()));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-test-'));
   const ports: Record<string, string> = {};
   for (const name of BOOKING_SERVICES) ports[`${name.toUpperCase()}_PORT`] = String(await freePort());
   const config = loadConfig({
-    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_ADDRESS: options.temporalAddress ?? temporal?.address,
     DATA_DIR: dataDir,
     DATABASE_URL: options.databaseUrl,
     FAULTS: options.faults,
@@ -67,12 +70,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return svc;
   };
   for (const name of BOOKING_SERVICES) if (!options.skipServices?.includes(name)) await startService(name);
-  const { worker, connection } = await createTripWorker(config);
+  const { worker, connection, apiDb } = await createTripWorker(config);
   const running = worker.run();
+  const client = temporal ? temporal.client : await connectClient(config);
   let stopped = false;
   return {
     config,
-    client: temporal.client,
+    client,
     temporal,
     services,
     worker,
@@ -83,8 +87,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       worker.shutdown();
       await running.catch(() => undefined);
       await connection.close();
+      await apiDb.destroy();
       await Promise.allSettled(Object.values(services).map((s) => s.close()));
-      if (!options.temporal) await temporal.teardown();
+      if (!temporal) await client.connection.close();
+      else if (!options.temporal) await temporal.teardown();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
