@@ -27,6 +27,11 @@ export const cancelTrip = defineUpdate<TripView>('cancel');
 /** The fire-and-forget form of `cancel`, for callers that cannot wait. */
 export const cancelTripSignal = defineSignal('cancel');
 
+const outcome = proxyActivities<Activities>(compensationStep);
+/** The end record (trip row + outbox event); it must never fail the saga, even a cancelled one. */
+const recordOutcome = (view: TripView, request: TripRequest) =>
+  CancellationScope.nonCancellable(() => outcome.recordTripOutcome({ ...view }, request)).catch(() => undefined);
+
 const forward = proxyActivities<Activities>(forwardStep);
 const compensation = proxyActivities<Activities>(compensationStep);
 
@@ -105,6 +110,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
       }
     });
     view.status = 'CONFIRMED';
+    await recordOutcome(view, request);
     return view;
   } catch (err) {
     const cancelled = cancelRequested || isCancellation(err);
@@ -121,6 +127,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
       });
     }
     view.status = cancelled ? 'CANCELLED' : 'COMPENSATED';
+    await recordOutcome(view, request);
     // Temporal's own cancellation ends the run as Cancelled, once everything is undone.
     if (isCancellation(err) && !cancelRequested) throw err;
     return view;
