@@ -139,7 +139,8 @@ export async function deliveryProblems(outboxDb: Knex, notificationsDb: Knex, ev
 
 /** Runs `npm run relay`'s entry point as a child process (the crash tests kill it for real). */
 export function spawnRelay(env: Record<string, string>): ChildProcess & { exited: Promise<{ code: number | null; signal: string | null }>; output: () => string } {
-  const child = spawn(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['src/workers/relay.ts'], {
+  // node itself (not the tsx wrapper), so a SIGKILL shows as the child's own exit signal.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/workers/relay.ts'], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', OUTBOX_POLL_INTERVAL_MS: '50', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
