@@ -17,9 +17,11 @@ import {
 import type { Activities } from '../activities';
 import { FailureType } from '../shared/failures';
 import { STEPS, stepKey, TERMINAL_STATUSES, type StepName, type TripRequest, type TripView } from '../shared/trip';
+import { stepSummaries } from '../shared/trip-summary';
 import { compensationStep, forwardStep } from './activity-options';
 import { Compensations } from './compensations';
 import { describeFailure } from './failure-info';
+import { createProgressPublisher } from './trip-visibility';
 
 export const getTrip = defineQuery<TripView>('getTrip');
 /** Asks a running saga to stop and undo what it did; resolves with the final view. */
@@ -32,15 +34,18 @@ const outcome = proxyActivities<Activities>(compensationStep);
 const recordOutcome = (view: TripView, request: TripRequest) =>
   CancellationScope.nonCancellable(() => outcome.recordTripOutcome({ ...view }, request)).catch(() => undefined);
 
-const forward = proxyActivities<Activities>(forwardStep);
-const compensation = proxyActivities<Activities>(compensationStep);
+// One proxy per call so that each activity carries its own summary in the Web UI.
+const forward = (r: TripRequest, step: StepName) =>
+  proxyActivities<Activities>({ ...forwardStep, summary: stepSummaries(r)[step].forward });
+const compensation = (r: TripRequest, step: StepName) =>
+  proxyActivities<Activities>({ ...compensationStep, summary: stepSummaries(r)[step].undo });
 
 /** The forward call and its compensation for each step, in saga order. */
-export const SAGA: Record<StepName, { run: (req: TripRequest) => Promise<unknown>; undo: () => Promise<unknown> }> = {
-  flight: { run: (r) => forward.reserveFlight(r.flight), undo: () => compensation.cancelFlight() },
-  hotel: { run: (r) => forward.reserveHotel(r.hotel), undo: () => compensation.cancelHotel() },
-  car: { run: (r) => forward.reserveCar(r.car), undo: () => compensation.cancelCar() },
-  payment: { run: (r) => forward.capturePayment(r.payment), undo: () => compensation.refundPayment() },
+export const SAGA: Record<StepName, { run: (req: TripRequest) => Promise<unknown>; undo: (req: TripRequest) => Promise<unknown> }> = {
+  flight: { run: (r) => forward(r, 'flight').reserveFlight(r.flight), undo: (r) => compensation(r, 'flight').cancelFlight() },
+  hotel: { run: (r) => forward(r, 'hotel').reserveHotel(r.hotel), undo: (r) => compensation(r, 'hotel').cancelHotel() },
+  car: { run: (r) => forward(r, 'car').reserveCar(r.car), undo: (r) => compensation(r, 'car').cancelCar() },
+  payment: { run: (r) => forward(r, 'payment').capturePayment(r.payment), undo: (r) => compensation(r, 'payment').refundPayment() },
 };
 
 export function initialView(workflowId: string): TripView {
@@ -55,6 +60,9 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
   const saga = new Compensations();
   const booking = new CancellationScope();
   let cancelRequested = false;
+  // Search attributes and current details follow every transition (what the Web UI shows).
+  const publish = createProgressPublisher(view);
+  publish();
 
   setHandler(getTrip, () => view);
   const requestCancel = () => {
@@ -83,42 +91,52 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
   try {
     await booking.run(async () => {
       view.status = 'BOOKING';
+      publish();
       for (const step of STEPS) {
         const state = view.steps[step];
         // Registered before the call: it may time out after the service committed.
         saga.add(step, async () => {
           state.status = 'COMPENSATING';
+          publish();
           try {
-            await SAGA[step].undo();
+            await SAGA[step].undo(request);
             state.status = 'COMPENSATED';
+            publish();
           } catch (err) {
             state.status = 'COMPENSATION_FAILED';
             state.error = describeFailure(err);
+            publish();
             throw err;
           }
         });
         state.status = 'RUNNING';
+        publish();
         try {
           await SAGA[step].run(request);
           state.status = 'DONE';
+          publish();
         } catch (err) {
           state.status = 'FAILED';
           state.error = describeFailure(err);
           if (!isCancellation(err)) view.reason = { step, ...state.error };
+          publish();
           throw err;
         }
       }
     });
     view.status = 'CONFIRMED';
     await recordOutcome(view, request);
+    publish();
     return view;
   } catch (err) {
     const cancelled = cancelRequested || isCancellation(err);
     view.status = cancelled ? 'CANCELLING' : 'COMPENSATING';
     if (cancelled) view.reason = { type: 'Cancelled', message: cancelRequested ? 'cancelled by the user' : 'workflow cancelled' };
+    publish();
     const failures = await saga.runAll();
     if (failures.length > 0) {
       view.status = 'NEEDS_ATTENTION';
+      publish();
       throw ApplicationFailure.create({
         type: FailureType.NeedsAttention,
         nonRetryable: true,
@@ -128,6 +146,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     }
     view.status = cancelled ? 'CANCELLED' : 'COMPENSATED';
     await recordOutcome(view, request);
+    publish();
     // Temporal's own cancellation ends the run as Cancelled, once everything is undone.
     if (isCancellation(err) && !cancelRequested) throw err;
     return view;
