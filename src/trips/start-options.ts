@@ -1,0 +1,45 @@
+/**
+ * The one way a trip's run is started (client script, trip API, tests): workflow id, task queue,
+ * the typed search attributes the Web UI filters on, a summary and details for the UI, and a
+ * memo with the request minus card data (only the payment token's last characters).
+ */
+import { TypedSearchAttributes } from '@temporalio/common';
+import { CustomerIdKey, TripStatusKey } from '../shared/search-attributes';
+import type { TripRequest } from '../shared/trip';
+import { formatMoney, maskToken, nightsBetween, stepSummaries, tripSummary } from '../shared/trip-summary';
+
+/** The request as the memo shows it: everything but the payment token, of which only the end. */
+export function tripMemo(request: TripRequest) {
+  const { token, ...payment } = request.payment;
+  return { request: { ...request, payment: { ...payment, token: maskToken(token) } } };
+}
+
+/** The run's static details (Temporal markdown): who, what, and what happens on failure. */
+export function tripDetails(request: TripRequest): string {
+  const steps = stepSummaries(request);
+  const nights = nightsBetween(request.hotel.checkIn, request.hotel.checkOut);
+  return [
+    `**Trip for ${request.customerId}**: ${nights} night${nights === 1 ? '' : 's'}, ${formatMoney(request.payment.amountCents, request.payment.currency)}`,
+    '',
+    'Steps, in order:',
+    ...Object.values(steps).map((s, i) => `${i + 1}. ${s.forward}`),
+    '',
+    'If a step fails or the trip is cancelled, the steps already done are undone in reverse order',
+    '(activities marked "(compensation)"). TripStatus NEEDS_ATTENTION means an undo failed for good.',
+  ].join('\n');
+}
+
+/** Start options for `bookTrip`: pass them with `args: [request]` to `client.workflow.start`. */
+export function tripStartOptions(request: TripRequest, workflowId: string, taskQueue: string) {
+  return {
+    workflowId,
+    taskQueue,
+    typedSearchAttributes: new TypedSearchAttributes([
+      { key: TripStatusKey, value: 'PENDING' },
+      { key: CustomerIdKey, value: request.customerId },
+    ]),
+    staticSummary: tripSummary(request),
+    staticDetails: tripDetails(request),
+    memo: tripMemo(request),
+  };
+}
