@@ -92,6 +92,20 @@ describe('relay → NATS JetStream → notifications', () => {
     });
   });
 
+  it('keeps per-aggregate order with two relays on a few hot aggregates', async () => {
+    await withStream(async (settings, transport) => {
+      const ids = await appendRefunds(dbs.payment, 3, 30);
+      const second = await createNatsTransport(settings);
+      const relays = [new OutboxRelay([source()], transport, relayOptions({ batchSize: 5 })), new OutboxRelay([source()], second, relayOptions({ batchSize: 5 }))];
+      relays.forEach((r) => r.start());
+      await waitFor('outbox drained', () => unpublished(dbs.payment), (n) => n === 0);
+      await Promise.all(relays.map((r) => r.stop()));
+      await second.close();
+      await waitFor('all events applied', applied(ids), (n) => n === ids.length);
+      expect(await deliveryProblems(dbs.payment, dbs.notifications, ids)).toEqual([]);
+    });
+  });
+
   it('publishes the event of a transaction that commits after later ones were published', async () => {
     await withStream(async (_settings, transport) => {
       let commitLate!: () => void;
