@@ -4,8 +4,9 @@
  * failure naks it for redelivery.
  */
 import type { Knex } from 'knex';
-import { AckPolicy, DeliverPolicy, nanos, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import type { EventEnvelope } from '../../outbox/event';
 import { ensureStream, type StreamSettings } from '../../outbox/nats-stream';
 import { applyEvent, envelopeSchema } from './apply-event';
 
@@ -13,6 +14,8 @@ export interface JetStreamConsumerOptions extends StreamSettings {
   durable: string;
   db: Knex;
   logger?: Logger;
+  /** How many aggregates are applied in parallel (events of one aggregate never are). */
+  concurrency?: number;
 }
 
 export interface RunningConsumer {
@@ -34,25 +37,43 @@ export async function startJetStreamConsumer(nc: NatsConnection, options: JetStr
     });
   }
   const consumer = await nc.jetstream().consumers.get(options.stream, options.durable);
-  const messages = await consumer.consume({ max_messages: 200 });
+  const messages = await consumer.consume({ max_messages: 256 });
+  const handle = async (m: JsMsg, event: EventEnvelope) => {
+    try {
+      const outcome = await applyEvent(options.db, event);
+      m.ack();
+      options.logger?.debug({ eventId: event.id, type: event.type, outcome }, 'event consumed');
+    } catch (err) {
+      options.logger?.warn({ err, seq: m.seq }, 'event failed; asking for redelivery');
+      m.nak(1000);
+    }
+  };
+  // Events of one aggregate are applied one after another, in stream order; different
+  // aggregates in parallel (bounded), which is where the throughput comes from.
+  const chains = new Map<string, Promise<void>>();
+  const limit = options.concurrency ?? 16;
   const done = (async () => {
     for await (const m of messages) {
+      let event: EventEnvelope;
       try {
-        const event = envelopeSchema.safeParse(JSON.parse(m.string()));
-        if (!event.success) {
-          // Malformed forever: acking is the only way not to see it again; it is logged.
-          options.logger?.error({ seq: m.seq, subject: m.subject }, 'dropping a malformed event');
-          m.ack();
-          continue;
-        }
-        const outcome = await applyEvent(options.db, event.data);
-        m.ack();
-        options.logger?.debug({ eventId: event.data.id, type: event.data.type, outcome }, 'event consumed');
+        const parsed = envelopeSchema.safeParse(JSON.parse(m.string()));
+        if (!parsed.success) throw new Error(parsed.error.message);
+        event = parsed.data;
       } catch (err) {
-        options.logger?.warn({ err, seq: m.seq }, 'event failed; asking for redelivery');
-        m.nak(1000);
+        // Malformed forever: acking is the only way not to see it again; it is logged.
+        options.logger?.error({ err, seq: m.seq, subject: m.subject }, 'dropping a malformed event');
+        m.ack();
+        continue;
       }
+      while (chains.size >= limit) await Promise.race(chains.values());
+      const key = `${event.aggregateType}\u0000${event.aggregateId}`;
+      const next = (chains.get(key) ?? Promise.resolve()).then(() => handle(m, event));
+      chains.set(key, next);
+      void next.then(() => {
+        if (chains.get(key) === next) chains.delete(key);
+      });
     }
+    await Promise.all(chains.values());
   })();
   return {
     async stop() {

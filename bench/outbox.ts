@@ -1,0 +1,124 @@
+/**
+ * `npm run bench:outbox`: events/s through outbox → relay → NATS JetStream → notifications
+ * consumer on PostgreSQL, and the p50/p99 lag from a writer's commit to the consumer's inbox
+ * commit. Prints one JSON line. Uses DATABASE_URL's server (default: the local PostgreSQL, in a
+ * throwaway database) and NATS_URL (default nats://127.0.0.1:4222), with a throwaway stream.
+ * BENCH_EVENTS (default 5000), BENCH_AGGREGATES (200), BENCH_WRITERS (8), OUTBOX_BATCH_SIZE (100).
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knexFactory from 'knex';
+import { openDatabase } from '../src/db/knex';
+import { appendEvent } from '../src/outbox/append-event';
+import { connectNats } from '../src/outbox/nats-stream';
+import { createNatsTransport } from '../src/outbox/nats-transport';
+import { OutboxRelay } from '../src/outbox/outbox-relay';
+import { startJetStreamConsumer } from '../src/services/notifications/jetstream-consumer';
+import { notificationsMigrations } from '../src/services/notifications/migrations';
+import { paymentMigrations } from '../src/services/payment/payment-app';
+
+const num = (name: string, fallback: number) => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
+  return Math.floor(v);
+};
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+async function main(): Promise<void> {
+  const events = num('BENCH_EVENTS', 5000);
+  const aggregates = num('BENCH_AGGREGATES', 200);
+  const writers = num('BENCH_WRITERS', 8);
+  const batchSize = num('OUTBOX_BATCH_SIZE', 100);
+  const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const dbName = `trip_saga_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+  await admin.raw('CREATE DATABASE ??', [dbName]);
+  const databaseUrl = serverUrl.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-bench-'));
+  const id = randomUUID().replace(/-/g, '').slice(0, 10);
+  const settings = { natsUrl, stream: `BENCH_${id}`, subjectPrefix: `bench${id}.events`, durable: `bench_${id}` };
+
+  const outbox = await openDatabase('payment', { dataDir, databaseUrl }, { migrations: paymentMigrations });
+  const inbox = await openDatabase('notifications', { dataDir, databaseUrl }, { migrations: notificationsMigrations });
+  const transport = await createNatsTransport(settings);
+  const nc = await connectNats(natsUrl, 'bench-consumer');
+  const consumer = await startJetStreamConsumer(nc, { ...settings, db: inbox });
+  const relay = new OutboxRelay([{ name: 'payment', db: outbox }], transport, {
+    batchSize,
+    pollIntervalMs: 10,
+    maxAttempts: 20,
+    backoffBaseMs: 100,
+    backoffMaxMs: 2000,
+    retentionMs: 3_600_000,
+  });
+  const committedAt = new Map<string, number>();
+  try {
+    relay.start();
+    const started = Date.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        while (next < events) {
+          const n = next++;
+          const eventId = await outbox.transaction((trx) =>
+            appendEvent(trx, {
+              aggregateType: 'charge',
+              aggregateId: `bench-${n % aggregates}`,
+              eventType: 'ChargeRefunded',
+              payload: { tripId: `trip-bench-${n}`, amountCents: 100, currency: 'USD' },
+            }),
+          );
+          committedAt.set(eventId, Date.now());
+        }
+      }),
+    );
+    const written = Date.now();
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const row = (await inbox('inbox').count({ n: '*' }).first()) as { n: number | string };
+      if (Number(row.n) >= events) break;
+      if (Date.now() > deadline) throw new Error(`only ${row.n} of ${events} events consumed in 10 minutes`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const rows = (await inbox('inbox').select('event_id', 'received_at')) as Array<{ event_id: string; received_at: number }>;
+    const finished = Math.max(...rows.map((r) => Number(r.received_at)));
+    const lags = rows.map((r) => Number(r.received_at) - (committedAt.get(r.event_id) ?? Number(r.received_at))).sort((a, b) => a - b);
+    const seconds = (finished - started) / 1000;
+    console.log(
+      JSON.stringify({
+        bench: 'outbox',
+        db: 'postgresql',
+        transport: 'nats-jetstream',
+        events,
+        aggregates,
+        writers,
+        batchSize,
+        writeSeconds: Number(((written - started) / 1000).toFixed(3)),
+        totalSeconds: Number(seconds.toFixed(3)),
+        eventsPerSecond: Math.round(events / seconds),
+        lagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags[lags.length - 1] ?? 0 },
+        emails: Number(((await inbox('emails').count({ n: '*' }).first()) as { n: number | string }).n),
+      }),
+    );
+  } finally {
+    await relay.stop();
+    await transport.close();
+    await consumer.stop();
+    await (await nc.jetstreamManager()).streams.delete(settings.stream).catch(() => undefined);
+    await nc.close();
+    await outbox.destroy();
+    await inbox.destroy();
+    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [dbName]).catch(() => undefined);
+    await admin.destroy();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
