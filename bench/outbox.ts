@@ -25,7 +25,8 @@ const num = (name: string, fallback: number) => {
   return Math.floor(v);
 };
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 async function main(): Promise<void> {
   const events = num('BENCH_EVENTS', 5000);
@@ -84,9 +85,14 @@ async function main(): Promise<void> {
       if (Date.now() > deadline) throw new Error(`only ${row.n} of ${events} events consumed in 10 minutes`);
       await new Promise((r) => setTimeout(r, 25));
     }
-    const rows = (await inbox('inbox').select('event_id', 'received_at')) as Array<{ event_id: string; received_at: number }>;
+    const rows = (await inbox('inbox').select('event_id', 'received_at')) as Array<{
+      event_id: string;
+      received_at: number;
+    }>;
     const finished = Math.max(...rows.map((r) => Number(r.received_at)));
-    const lags = rows.map((r) => Number(r.received_at) - (committedAt.get(r.event_id) ?? Number(r.received_at))).sort((a, b) => a - b);
+    const lags = rows
+      .map((r) => Number(r.received_at) - (committedAt.get(r.event_id) ?? Number(r.received_at)))
+      .sort((a, b) => a - b);
     const seconds = (finished - started) / 1000;
     console.log(
       JSON.stringify({

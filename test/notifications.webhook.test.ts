@@ -33,7 +33,10 @@ const post = (body: string, signature?: string) =>
     body,
   });
 
-const emailsOf = async (tripId: string) => (await (await fetch(`${webhook.url}/emails?tripId=${encodeURIComponent(tripId)}`)).json()) as Array<Record<string, string>>;
+const emailsOf = async (tripId: string) =>
+  (await (await fetch(`${webhook.url}/emails?tripId=${encodeURIComponent(tripId)}`)).json()) as Array<
+    Record<string, string>
+  >;
 
 describe('POST /webhooks/outbox', () => {
   it('sends one confirmation email for a signed event, and skips its redelivery', async () => {
@@ -46,7 +49,12 @@ describe('POST /webhooks/outbox', () => {
     expect(await again.json()).toEqual({ eventId: event.id, outcome: 'duplicate' });
     const emails = await emailsOf(event.aggregateId);
     expect(emails).toHaveLength(1);
-    expect(emails[0]).toMatchObject({ eventId: event.id, kind: 'confirmation', to: 'cust-42@customers.example', tripId: event.aggregateId });
+    expect(emails[0]).toMatchObject({
+      eventId: event.id,
+      kind: 'confirmation',
+      to: 'cust-42@customers.example',
+      tripId: event.aggregateId,
+    });
   });
 
   const rejected: Array<[string, (body: string) => string | undefined]> = [
@@ -73,7 +81,12 @@ describe('POST /webhooks/outbox', () => {
   });
 
   it('records events that need no email in the inbox only', async () => {
-    const event: EventEnvelope = { ...confirmed(), aggregateType: 'charge', type: 'ChargeCaptured', payload: { tripId: 'trip-x' } };
+    const event: EventEnvelope = {
+      ...confirmed(),
+      aggregateType: 'charge',
+      type: 'ChargeCaptured',
+      payload: { tripId: 'trip-x' },
+    };
     const body = JSON.stringify(event);
     expect((await post(body, signWebhook(WEBHOOK_SECRET, body))).status).toBe(200);
     expect(await count(dbs.notifications, 'inbox', { event_id: event.id })).toBe(1);

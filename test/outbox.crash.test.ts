@@ -25,8 +25,18 @@ const BATCH = 10;
 
 async function crashThenRecover(dbs: Dbs, env: Record<string, string>) {
   const ids = await appendRefunds(dbs.payment, 6, 5);
-  const base = { ...env, DATA_DIR: dbs.dataDir, OUTBOX_SOURCES: 'payment', OUTBOX_BATCH_SIZE: String(BATCH), WEBHOOK_SECRET };
-  const crashing = spawnRelay({ ...base, OUTBOX_TEST_CRASH_AFTER_PUBLISH: '1', RELAY_METRICS_PORT: String(await freePort()) });
+  const base = {
+    ...env,
+    DATA_DIR: dbs.dataDir,
+    OUTBOX_SOURCES: 'payment',
+    OUTBOX_BATCH_SIZE: String(BATCH),
+    WEBHOOK_SECRET,
+  };
+  const crashing = spawnRelay({
+    ...base,
+    OUTBOX_TEST_CRASH_AFTER_PUBLISH: '1',
+    RELAY_METRICS_PORT: String(await freePort()),
+  });
   const crash = await crashing.exited;
   expect(crash).toEqual({ code: null, signal: 'SIGKILL' });
   // The batch reached the transport but was never marked: all events still count as unpublished.
@@ -35,8 +45,17 @@ async function crashThenRecover(dbs: Dbs, env: Record<string, string>) {
 
   const relay = spawnRelay({ ...base, RELAY_METRICS_PORT: String(await freePort()) });
   try {
-    await waitFor('outbox drained after restart', () => unpublished(dbs.payment), (n) => n === 0, 60_000);
-    await waitFor('every event applied', () => count(dbs.notifications, 'emails'), (n) => n >= ids.length);
+    await waitFor(
+      'outbox drained after restart',
+      () => unpublished(dbs.payment),
+      (n) => n === 0,
+      60_000,
+    );
+    await waitFor(
+      'every event applied',
+      () => count(dbs.notifications, 'emails'),
+      (n) => n >= ids.length,
+    );
   } finally {
     relay.kill('SIGTERM');
   }

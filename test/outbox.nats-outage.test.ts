@@ -11,7 +11,17 @@ import { createNatsTransport } from '../src/outbox/nats-transport';
 import { OutboxRelay } from '../src/outbox/outbox-relay';
 import { createTestDatabase, type TestDatabase } from './support/pg';
 import { freePort } from './support/stack';
-import { appendRefunds, count, deliveryProblems, openDbs, startNatsConsumer, uniqueStream, unpublished, waitFor, type Dbs } from './support/outbox-harness';
+import {
+  appendRefunds,
+  count,
+  deliveryProblems,
+  openDbs,
+  startNatsConsumer,
+  uniqueStream,
+  unpublished,
+  waitFor,
+  type Dbs,
+} from './support/outbox-harness';
 
 const NATS_SERVER = process.env.NATS_SERVER_PATH ?? '/usr/sbin/nats-server';
 
@@ -24,8 +34,15 @@ async function portOpen(port: number): Promise<boolean> {
 }
 
 async function startNats(port: number, storeDir: string): Promise<ChildProcess> {
-  const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
-  await waitFor('nats-server listening', () => portOpen(port), (up) => up, 15_000);
+  const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+    stdio: 'ignore',
+  });
+  await waitFor(
+    'nats-server listening',
+    () => portOpen(port),
+    (up) => up,
+    15_000,
+  );
   return child;
 }
 
@@ -69,25 +86,51 @@ it('publishes everything that piled up while NATS was down, once it is back', as
   try {
     relay.start();
     const first = await appendRefunds(dbs.payment, 3, 2);
-    await waitFor('first events applied', () => count(dbs.notifications, 'inbox'), (n) => n === first.length);
+    await waitFor(
+      'first events applied',
+      () => count(dbs.notifications, 'inbox'),
+      (n) => n === first.length,
+    );
 
     await stopNats(nats);
     const piled = await appendRefunds(dbs.payment, 5, 4);
     // The relay keeps trying and failing: the events wait, with their attempts and error recorded.
     await waitFor(
       'failed attempts while NATS is down',
-      async () => Number(((await dbs.payment('outbox').whereNull('published_at').andWhere('attempts', '>', 1).count({ n: '*' }).first()) as { n: string }).n),
+      async () =>
+        Number(
+          (
+            (await dbs
+              .payment('outbox')
+              .whereNull('published_at')
+              .andWhere('attempts', '>', 1)
+              .count({ n: '*' })
+              .first()) as { n: string }
+          ).n,
+        ),
       (n) => n > 0,
     );
     expect(await unpublished(dbs.payment)).toBe(piled.length);
     expect(await count(dbs.payment, 'outbox', { parked_at: null })).toBeGreaterThan(0);
 
     nats = await startNats(port, storeDir);
-    await waitFor('outbox drained once NATS is back', () => unpublished(dbs.payment), (n) => n === 0, 60_000);
-    await waitFor('every event applied', () => count(dbs.notifications, 'inbox'), (n) => n === first.length + piled.length, 60_000);
+    await waitFor(
+      'outbox drained once NATS is back',
+      () => unpublished(dbs.payment),
+      (n) => n === 0,
+      60_000,
+    );
+    await waitFor(
+      'every event applied',
+      () => count(dbs.notifications, 'inbox'),
+      (n) => n === first.length + piled.length,
+      60_000,
+    );
     expect(await deliveryProblems(dbs.payment, dbs.notifications, [...first, ...piled])).toEqual([]);
     expect(await count(dbs.payment, 'outbox', {})).toBe(first.length + piled.length);
-    expect(Number(((await dbs.payment('outbox').whereNotNull('parked_at').count({ n: '*' }).first()) as { n: string }).n)).toBe(0);
+    expect(
+      Number(((await dbs.payment('outbox').whereNotNull('parked_at').count({ n: '*' }).first()) as { n: string }).n),
+    ).toBe(0);
   } finally {
     await relay.stop();
     await transport.close();

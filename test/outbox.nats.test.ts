@@ -41,7 +41,13 @@ afterAll(async () => {
   await pg?.drop();
 });
 
-async function withStream<T>(fn: (s: ReturnType<typeof uniqueStream>, transport: NatsTransport, consumer: Awaited<ReturnType<typeof startNatsConsumer>>) => Promise<T>) {
+async function withStream<T>(
+  fn: (
+    s: ReturnType<typeof uniqueStream>,
+    transport: NatsTransport,
+    consumer: Awaited<ReturnType<typeof startNatsConsumer>>,
+  ) => Promise<T>,
+) {
   const settings = uniqueStream();
   const transport = await createNatsTransport(settings);
   const consumer = await startNatsConsumer(dbs.notifications, settings);
@@ -54,7 +60,13 @@ async function withStream<T>(fn: (s: ReturnType<typeof uniqueStream>, transport:
 }
 
 const source = () => ({ name: 'payment', db: dbs.payment });
-const applied = (ids: string[]) => () => dbs.notifications('inbox').whereIn('event_id', ids).count({ n: '*' }).first().then((r) => Number((r as { n: string }).n));
+const applied = (ids: string[]) => () =>
+  dbs
+    .notifications('inbox')
+    .whereIn('event_id', ids)
+    .count({ n: '*' })
+    .first()
+    .then((r) => Number((r as { n: string }).n));
 
 describe('relay → NATS JetStream → notifications', () => {
   it('delivers every event once, one email each, in order per aggregate', async () => {
@@ -77,7 +89,11 @@ describe('relay → NATS JetStream → notifications', () => {
       const b = new OutboxRelay([source()], second, relayOptions({ batchSize: 7 }));
       a.start();
       b.start();
-      await waitFor('outbox drained', () => unpublished(dbs.payment), (n) => n === 0);
+      await waitFor(
+        'outbox drained',
+        () => unpublished(dbs.payment),
+        (n) => n === 0,
+      );
       await Promise.all([a.stop(), b.stop()]);
       await second.close();
       await waitFor('all events applied', applied(ids), (n) => n === ids.length);
@@ -96,9 +112,16 @@ describe('relay → NATS JetStream → notifications', () => {
     await withStream(async (settings, transport) => {
       const ids = await appendRefunds(dbs.payment, 3, 30);
       const second = await createNatsTransport(settings);
-      const relays = [new OutboxRelay([source()], transport, relayOptions({ batchSize: 5 })), new OutboxRelay([source()], second, relayOptions({ batchSize: 5 }))];
+      const relays = [
+        new OutboxRelay([source()], transport, relayOptions({ batchSize: 5 })),
+        new OutboxRelay([source()], second, relayOptions({ batchSize: 5 })),
+      ];
       relays.forEach((r) => r.start());
-      await waitFor('outbox drained', () => unpublished(dbs.payment), (n) => n === 0);
+      await waitFor(
+        'outbox drained',
+        () => unpublished(dbs.payment),
+        (n) => n === 0,
+      );
       await Promise.all(relays.map((r) => r.stop()));
       await second.close();
       await waitFor('all events applied', applied(ids), (n) => n === ids.length);
@@ -112,10 +135,19 @@ describe('relay → NATS JetStream → notifications', () => {
       const gate = new Promise<void>((r) => (commitLate = r));
       let lateId = '';
       const late = dbs.payment.transaction(async (trx: Knex.Transaction) => {
-        lateId = await appendEvent(trx, { aggregateType: 'charge', aggregateId: 'late-charge', eventType: 'ChargeRefunded', payload: { tripId: 'trip-late' } });
+        lateId = await appendEvent(trx, {
+          aggregateType: 'charge',
+          aggregateId: 'late-charge',
+          eventType: 'ChargeRefunded',
+          payload: { tripId: 'trip-late' },
+        });
         await gate;
       });
-      await waitFor('late event appended', async () => lateId, (v) => v !== '');
+      await waitFor(
+        'late event appended',
+        async () => lateId,
+        (v) => v !== '',
+      );
       const early = await appendRefunds(dbs.payment, 3, 2);
       const relay = new OutboxRelay([source()], transport, relayOptions());
       expect(await relay.drainAll()).toBe(early.length);
@@ -142,7 +174,9 @@ describe('relay → NATS JetStream → notifications', () => {
       const metrics = createRelayMetrics([source()]);
       const relay = new OutboxRelay([source()], flaky, relayOptions({ maxAttempts: 3, metrics }));
       relay.start();
-      const parkedAt = async () => ((await dbs.payment('outbox').where({ event_id: poisoned[0] }).first()) as { parked_at: number | null }).parked_at;
+      const parkedAt = async () =>
+        ((await dbs.payment('outbox').where({ event_id: poisoned[0] }).first()) as { parked_at: number | null })
+          .parked_at;
       await waitFor('poisoned event parked', parkedAt, (v) => v !== null);
       await waitFor('healthy events applied', applied(healthy), (n) => n === healthy.length);
       await relay.stop();

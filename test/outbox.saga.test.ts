@@ -28,7 +28,9 @@ beforeAll(async () => {
   webhook = await startWebhookConsumer(notifications);
   const sources = [];
   for (const name of [...BOOKING_SERVICES, 'api'] as const) {
-    const db = await openDatabase(name, stack.config, { migrations: name === 'api' ? apiMigrations : migrationsFor(name) });
+    const db = await openDatabase(name, stack.config, {
+      migrations: name === 'api' ? apiMigrations : migrationsFor(name),
+    });
     dbs.push(db);
     sources.push({ name, db });
   }
@@ -50,12 +52,19 @@ afterAll(async () => {
 });
 
 const book = (request = sampleTrip()) =>
-  stack.client.workflow.execute(bookTrip, { taskQueue: stack.config.temporal.taskQueue, workflowId: `trip-${randomUUID()}`, args: [request] });
+  stack.client.workflow.execute(bookTrip, {
+    taskQueue: stack.config.temporal.taskQueue,
+    workflowId: `trip-${randomUUID()}`,
+    args: [request],
+  });
 
 async function emailsOf(tripId: string, expected: number) {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const emails = (await (await fetch(`${webhook.url}/emails?tripId=${encodeURIComponent(tripId)}`)).json()) as Array<{ kind: string; to: string }>;
+    const emails = (await (await fetch(`${webhook.url}/emails?tripId=${encodeURIComponent(tripId)}`)).json()) as Array<{
+      kind: string;
+      to: string;
+    }>;
     if (emails.length >= expected || Date.now() > deadline) return emails;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -68,7 +77,9 @@ describe('saga → outbox → relay → notifications', () => {
     const emails = await emailsOf(view.tripId, 1);
     expect(emails.map((e) => [e.kind, e.to])).toEqual([['confirmation', 'cust-42@customers.example']]);
     // Every service's events reached the inbox too (reservations and the capture send no email).
-    const inbox = (await dbs[0]!('inbox').where('event_type', 'like', 'Reservation%').orWhere({ event_type: 'ChargeCaptured' })) as Array<{ source: string }>;
+    const inbox = (await dbs[0]!('inbox')
+      .where('event_type', 'like', 'Reservation%')
+      .orWhere({ event_type: 'ChargeCaptured' })) as Array<{ source: string }>;
     expect(new Set(inbox.map((r) => r.source))).toEqual(new Set(BOOKING_SERVICES));
   });
 

@@ -3,9 +3,26 @@ import { OutboxRelay, type RelayOptions } from '../src/outbox/outbox-relay';
 import { purgePublished } from '../src/outbox/claim';
 import { createWebhookTransport } from '../src/outbox/webhook-transport';
 import { freePort } from './support/stack';
-import { appendRefunds, count, deliveryProblems, openDbs, startWebhookConsumer, unpublished, waitFor, WEBHOOK_SECRET, type Dbs } from './support/outbox-harness';
+import {
+  appendRefunds,
+  count,
+  deliveryProblems,
+  openDbs,
+  startWebhookConsumer,
+  unpublished,
+  waitFor,
+  WEBHOOK_SECRET,
+  type Dbs,
+} from './support/outbox-harness';
 
-const options: RelayOptions = { batchSize: 16, pollIntervalMs: 20, maxAttempts: 1000, backoffBaseMs: 20, backoffMaxMs: 200, retentionMs: 3_600_000 };
+const options: RelayOptions = {
+  batchSize: 16,
+  pollIntervalMs: 20,
+  maxAttempts: 1000,
+  backoffBaseMs: 20,
+  backoffMaxMs: 200,
+  retentionMs: 3_600_000,
+};
 
 let dbs: Dbs;
 beforeEach(async () => {
@@ -20,7 +37,11 @@ describe('relay → signed webhooks → notifications on SQLite', () => {
     const webhook = await startWebhookConsumer(dbs.notifications);
     try {
       const ids = await appendRefunds(dbs.payment, 7, 5);
-      const relay = new OutboxRelay([{ name: 'payment', db: dbs.payment }], createWebhookTransport({ baseUrl: webhook.url, secret: WEBHOOK_SECRET }), options);
+      const relay = new OutboxRelay(
+        [{ name: 'payment', db: dbs.payment }],
+        createWebhookTransport({ baseUrl: webhook.url, secret: WEBHOOK_SECRET }),
+        options,
+      );
       expect(await relay.drainAll()).toBe(ids.length);
       expect(await deliveryProblems(dbs.payment, dbs.notifications, ids)).toEqual([]);
       // A second drain finds nothing to send: published rows are never sent again.
@@ -40,11 +61,20 @@ describe('relay → signed webhooks → notifications on SQLite', () => {
     relay.start();
     const ids = await appendRefunds(dbs.payment, 4, 3);
     try {
-      await waitFor('failed attempts recorded', () => count(dbs.payment, 'outbox', { published_at: null, attempts: 2 }), (n) => n > 0);
+      await waitFor(
+        'failed attempts recorded',
+        () => count(dbs.payment, 'outbox', { published_at: null, attempts: 2 }),
+        (n) => n > 0,
+      );
       expect(await unpublished(dbs.payment)).toBe(ids.length);
       const webhook = await startWebhookConsumer(dbs.notifications, port);
       try {
-        await waitFor('outbox drained', () => unpublished(dbs.payment), (n) => n === 0, 30_000);
+        await waitFor(
+          'outbox drained',
+          () => unpublished(dbs.payment),
+          (n) => n === 0,
+          30_000,
+        );
       } finally {
         await webhook.stop();
       }
@@ -58,11 +88,17 @@ describe('relay → signed webhooks → notifications on SQLite', () => {
     const webhook = await startWebhookConsumer(dbs.notifications);
     try {
       const sent = await appendRefunds(dbs.payment, 2, 2);
-      await new OutboxRelay([{ name: 'payment', db: dbs.payment }], createWebhookTransport({ baseUrl: webhook.url, secret: WEBHOOK_SECRET }), options).drainAll();
+      await new OutboxRelay(
+        [{ name: 'payment', db: dbs.payment }],
+        createWebhookTransport({ baseUrl: webhook.url, secret: WEBHOOK_SECRET }),
+        options,
+      ).drainAll();
       const waiting = await appendRefunds(dbs.payment, 1, 1);
       await new Promise((r) => setTimeout(r, 5));
       expect(await purgePublished(dbs.payment, 1)).toBe(sent.length);
-      expect((await dbs.payment('outbox').select('event_id')).map((r: { event_id: string }) => r.event_id)).toEqual(waiting);
+      expect((await dbs.payment('outbox').select('event_id')).map((r: { event_id: string }) => r.event_id)).toEqual(
+        waiting,
+      );
     } finally {
       await webhook.stop();
     }

@@ -32,7 +32,11 @@ const pending = (q: Knex.QueryBuilder) => q.whereNull('published_at').whereNull(
  */
 async function headsOnly(db: Knex, rows: OutboxRow[]): Promise<OutboxRow[]> {
   if (rows.length === 0) return rows;
-  const aggregates = [...new Map(rows.map((r) => [`${r.aggregate_type}\u0000${r.aggregate_id}`, [r.aggregate_type, r.aggregate_id]])).values()];
+  const aggregates = [
+    ...new Map(
+      rows.map((r) => [`${r.aggregate_type}\u0000${r.aggregate_id}`, [r.aggregate_type, r.aggregate_id]]),
+    ).values(),
+  ];
   const maxSeq = Math.max(...rows.map((r) => r.seq));
   const earlier = await pending(db(OUTBOX_TABLE).select('seq', 'aggregate_type', 'aggregate_id'))
     .whereIn(['aggregate_type', 'aggregate_id'], aggregates)
@@ -101,7 +105,10 @@ export async function processBatch(
       .orderBy('seq')
       .limit(limit);
   const run = async (q: Knex | Knex.Transaction, rows: OutboxRow[]) => {
-    const heads = await headsOnly(q, rows.map((r) => ({ ...r, seq: Number(r.seq), attempts: Number(r.attempts) })));
+    const heads = await headsOnly(
+      q,
+      rows.map((r) => ({ ...r, seq: Number(r.seq), attempts: Number(r.attempts) })),
+    );
     if (heads.length === 0) return { claimed: 0, published: 0, failed: 0, parked: 0 };
     const outcomes = await publish(heads);
     afterPublish?.();
@@ -115,16 +122,21 @@ export async function processBatch(
 
 /** Age (ms) of the oldest event still waiting to be published, 0 when none waits. */
 export async function outboxLagMs(db: Knex): Promise<number> {
-  const row = (await pending(db(OUTBOX_TABLE).min({ oldest: 'created_at' })).first()) as { oldest: number | string | null } | undefined;
+  const row = (await pending(db(OUTBOX_TABLE).min({ oldest: 'created_at' })).first()) as
+    { oldest: number | string | null } | undefined;
   return row?.oldest == null ? 0 : Math.max(0, Date.now() - Number(row.oldest));
 }
 
 export async function parkedCount(db: Knex): Promise<number> {
-  const row = (await db(OUTBOX_TABLE).whereNotNull('parked_at').count({ n: '*' }).first()) as { n: number | string } | undefined;
+  const row = (await db(OUTBOX_TABLE).whereNotNull('parked_at').count({ n: '*' }).first()) as
+    { n: number | string } | undefined;
   return Number(row?.n ?? 0);
 }
 
 /** Deletes published rows older than the retention age; returns how many. */
 export async function purgePublished(db: Knex, retentionMs: number): Promise<number> {
-  return db(OUTBOX_TABLE).whereNotNull('published_at').andWhere('published_at', '<', Date.now() - retentionMs).delete();
+  return db(OUTBOX_TABLE)
+    .whereNotNull('published_at')
+    .andWhere('published_at', '<', Date.now() - retentionMs)
+    .delete();
 }

@@ -8,7 +8,10 @@ export interface NatsTransport extends Transport {
   connection: NatsConnection;
 }
 
-export async function createNatsTransport(settings: StreamSettings, options: { timeoutMs?: number } = {}): Promise<NatsTransport> {
+export async function createNatsTransport(
+  settings: StreamSettings,
+  options: { timeoutMs?: number } = {},
+): Promise<NatsTransport> {
   const nc = await connectNats(settings.natsUrl, 'outbox-relay');
   try {
     await ensureStream(await nc.jetstreamManager(), settings);

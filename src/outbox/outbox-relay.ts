@@ -5,7 +5,15 @@
  */
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { outboxLagMs, parkedCount, processBatch, purgePublished, type BatchResult, type MarkPolicy, type PublishOutcome } from './claim';
+import {
+  outboxLagMs,
+  parkedCount,
+  processBatch,
+  purgePublished,
+  type BatchResult,
+  type MarkPolicy,
+  type PublishOutcome,
+} from './claim';
 import { envelopeOf, type OutboxRow } from './event';
 import type { RelayMetrics } from './relay-metrics';
 import type { Transport } from './transport';
@@ -143,7 +151,8 @@ export class OutboxRelay {
         while (!signal.aborted) {
           await sleep(this.options.reportIntervalMs ?? 10_000, signal);
           if (signal.aborted) break;
-          for (const line of await this.report().catch(() => [])) this.options.logger?.info(line, 'outbox relay report');
+          for (const line of await this.report().catch(() => []))
+            this.options.logger?.info(line, 'outbox relay report');
         }
       })(),
     );

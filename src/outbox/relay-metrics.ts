@@ -12,9 +12,24 @@ export interface RelayMetrics {
 
 export function createRelayMetrics(sources: Array<{ name: string; db: Knex }>): RelayMetrics {
   const registry = new Registry();
-  const published = new Counter({ name: 'outbox_published_total', help: 'Events the transport acknowledged', labelNames: ['source'], registers: [registry] });
-  const failures = new Counter({ name: 'outbox_publish_failures_total', help: 'Failed publish attempts', labelNames: ['source'], registers: [registry] });
-  const parkedNow = new Counter({ name: 'outbox_parked_total', help: 'Events parked by this process', labelNames: ['source'], registers: [registry] });
+  const published = new Counter({
+    name: 'outbox_published_total',
+    help: 'Events the transport acknowledged',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'outbox_publish_failures_total',
+    help: 'Failed publish attempts',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  const parkedNow = new Counter({
+    name: 'outbox_parked_total',
+    help: 'Events parked by this process',
+    labelNames: ['source'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'outbox_lag_seconds',
     help: 'Age of the oldest unpublished event',

@@ -16,7 +16,11 @@ const EVENT_OF: Partial<Record<TripStatus, string>> = {
 };
 
 /** Records a terminal view; a retried call appends no second event (its id is derived from the outcome). */
-export async function recordTripOutcome(db: Knex, view: TripView, request?: TripRequest): Promise<{ eventId?: string }> {
+export async function recordTripOutcome(
+  db: Knex,
+  view: TripView,
+  request?: TripRequest,
+): Promise<{ eventId?: string }> {
   const eventType = EVENT_OF[view.status];
   return db.transaction(async (trx) => {
     const existing = await findTrip(trx, view.tripId);

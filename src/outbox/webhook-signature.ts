@@ -15,7 +15,13 @@ export function signWebhook(secret: string, body: string, nowMs = Date.now()): s
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
 
-export function verifyWebhook(secret: string, body: string, header: string | undefined, toleranceMs: number, nowMs = Date.now()): SignatureCheck {
+export function verifyWebhook(
+  secret: string,
+  body: string,
+  header: string | undefined,
+  toleranceMs: number,
+  nowMs = Date.now(),
+): SignatureCheck {
   if (!header) return { ok: false, reason: 'missing signature' };
   const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
   const t = Number(parts.get('t'));

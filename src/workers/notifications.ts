@@ -10,7 +10,12 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const service = await startNotificationsService(config, { logger: { level: config.logLevel } });
   console.log(
-    JSON.stringify({ msg: 'notifications listening', url: service.url, transport: config.natsUrl ? 'nats' : 'webhook', stream: config.natsUrl ? config.outbox.stream : null }),
+    JSON.stringify({
+      msg: 'notifications listening',
+      url: service.url,
+      transport: config.natsUrl ? 'nats' : 'webhook',
+      stream: config.natsUrl ? config.outbox.stream : null,
+    }),
   );
   const stop = async () => {
     await service.close().catch((err) => console.error(err));

@@ -33,7 +33,11 @@ async function main(): Promise<void> {
       sources.push({ name, db: await openDatabase(name, config, { migrations: migrationsOf(name) }) });
     }
     transport = config.natsUrl
-      ? await createNatsTransport({ natsUrl: config.natsUrl, stream: config.outbox.stream, subjectPrefix: config.outbox.subjectPrefix })
+      ? await createNatsTransport({
+          natsUrl: config.natsUrl,
+          stream: config.outbox.stream,
+          subjectPrefix: config.outbox.subjectPrefix,
+        })
       : createWebhookTransport({ baseUrl: config.services.notifications.url, secret: config.outbox.webhookSecret });
     const metrics = createRelayMetrics(sources);
     const relay = new OutboxRelay(sources, transport, {
@@ -45,7 +49,11 @@ async function main(): Promise<void> {
     });
     const server = await startMetricsServer(metrics.registry, config.host, config.outbox.metricsPort);
     logger.info(
-      { sources: sources.map((s) => s.name), transport: transport.name, metrics: `http://${config.host}:${server.port}/metrics` },
+      {
+        sources: sources.map((s) => s.name),
+        transport: transport.name,
+        metrics: `http://${config.host}:${server.port}/metrics`,
+      },
       'outbox relay started',
     );
     relay.start();

@@ -57,7 +57,12 @@ export function uniqueStream(natsUrl = NATS_URL): StreamSettings & { durable: st
 }
 
 /** Appends `perAggregate` refund events for each of `aggregates` charges, one transaction per event. */
-export async function appendRefunds(db: Knex, aggregates: number, perAggregate: number, label = randomUUID().slice(0, 8)): Promise<string[]> {
+export async function appendRefunds(
+  db: Knex,
+  aggregates: number,
+  perAggregate: number,
+  label = randomUUID().slice(0, 8),
+): Promise<string[]> {
   const ids: string[] = [];
   for (let n = 0; n < perAggregate; n++) {
     for (let a = 0; a < aggregates; a++) {
@@ -100,7 +105,12 @@ export async function streamMessages(nc: NatsConnection, stream: string): Promis
   return (await (await nc.jetstreamManager()).streams.info(stream)).state.messages;
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -121,7 +131,10 @@ export const unpublished = (db: Knex) => count(db, 'outbox', { published_at: nul
  */
 export async function deliveryProblems(outboxDb: Knex, notificationsDb: Knex, eventIds: string[]): Promise<string[]> {
   const problems: string[] = [];
-  const inbox = (await notificationsDb('inbox').whereIn('event_id', eventIds).orderBy('seq')) as Array<{ event_id: string; aggregate_id: string }>;
+  const inbox = (await notificationsDb('inbox').whereIn('event_id', eventIds).orderBy('seq')) as Array<{
+    event_id: string;
+    aggregate_id: string;
+  }>;
   const emails = (await notificationsDb('emails').whereIn('event_id', eventIds)) as Array<{ event_id: string }>;
   if (inbox.length !== eventIds.length) problems.push(`inbox has ${inbox.length} of ${eventIds.length} events`);
   if (emails.length !== eventIds.length) problems.push(`${emails.length} emails for ${eventIds.length} events`);
@@ -132,13 +145,16 @@ export async function deliveryProblems(outboxDb: Knex, notificationsDb: Knex, ev
   const applied = new Map<string, string[]>();
   for (const r of inbox) applied.set(r.aggregate_id, [...(applied.get(r.aggregate_id) ?? []), r.event_id]);
   for (const [agg, ids] of appended) {
-    if (JSON.stringify(applied.get(agg) ?? []) !== JSON.stringify(ids)) problems.push(`aggregate ${agg} applied out of order`);
+    if (JSON.stringify(applied.get(agg) ?? []) !== JSON.stringify(ids))
+      problems.push(`aggregate ${agg} applied out of order`);
   }
   return problems;
 }
 
 /** Runs `npm run relay`'s entry point as a child process (the crash tests kill it for real). */
-export function spawnRelay(env: Record<string, string>): ChildProcess & { exited: Promise<{ code: number | null; signal: string | null }>; output: () => string } {
+export function spawnRelay(
+  env: Record<string, string>,
+): ChildProcess & { exited: Promise<{ code: number | null; signal: string | null }>; output: () => string } {
   // node itself (not the tsx wrapper), so a SIGKILL shows as the child's own exit signal.
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/workers/relay.ts'], {
     cwd: PROJECT_ROOT,
@@ -148,6 +164,8 @@ export function spawnRelay(env: Record<string, string>): ChildProcess & { exited
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return Object.assign(child, { exited, output: () => out });
 }

@@ -30,9 +30,21 @@ export function emailForEvent(event: EventEnvelope): EmailDraft | null {
     const recipient = `${p.customerId ?? 'unknown-customer'}@customers.example`;
     switch (event.type) {
       case 'TripConfirmed':
-        return { tripId, kind: 'confirmation', recipient, subject: `Your trip ${tripId} is confirmed`, body: 'Flight, hotel and car are booked and your card was charged.' };
+        return {
+          tripId,
+          kind: 'confirmation',
+          recipient,
+          subject: `Your trip ${tripId} is confirmed`,
+          body: 'Flight, hotel and car are booked and your card was charged.',
+        };
       case 'TripCancelled':
-        return { tripId, kind: 'cancellation', recipient, subject: `Your trip ${tripId} was cancelled`, body: 'Everything was released and any charge refunded.' };
+        return {
+          tripId,
+          kind: 'cancellation',
+          recipient,
+          subject: `Your trip ${tripId} was cancelled`,
+          body: 'Everything was released and any charge refunded.',
+        };
       case 'TripCompensated':
         return {
           tripId,

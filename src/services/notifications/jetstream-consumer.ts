@@ -22,7 +22,10 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-export async function startJetStreamConsumer(nc: NatsConnection, options: JetStreamConsumerOptions): Promise<RunningConsumer> {
+export async function startJetStreamConsumer(
+  nc: NatsConnection,
+  options: JetStreamConsumerOptions,
+): Promise<RunningConsumer> {
   const jsm = await nc.jetstreamManager();
   await ensureStream(jsm, options);
   try {

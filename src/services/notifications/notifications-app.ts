@@ -42,7 +42,12 @@ export function buildNotificationsApp(deps: NotificationsDeps): FastifyInstance 
     scope.post(WEBHOOK_PATH, async (request) => {
       const raw = typeof request.body === 'string' ? request.body : '';
       const header = request.headers[SIGNATURE_HEADER];
-      const check = verifyWebhook(deps.webhookSecret, raw, Array.isArray(header) ? header[0] : header, deps.webhookToleranceMs);
+      const check = verifyWebhook(
+        deps.webhookSecret,
+        raw,
+        Array.isArray(header) ? header[0] : header,
+        deps.webhookToleranceMs,
+      );
       if (!check.ok) throw new HttpProblem(401, 'BAD_SIGNATURE', 'Webhook signature rejected', check.reason);
       let json: unknown;
       try {
