@@ -32,6 +32,8 @@ export interface Stack {
   temporal?: TestWorkflowEnvironment;
   services: Partial<Record<BookingServiceName, RunningService>>;
   worker: Worker;
+  /** Stops the worker (as a crash would) and starts a fresh one against the same server. */
+  replaceWorker(): Promise<void>;
   startService(name: BookingServiceName, port?: number): Promise<RunningService>;
   stop(): Promise<void>;
 }
@@ -70,8 +72,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return svc;
   };
   for (const name of BOOKING_SERVICES) if (!options.skipServices?.includes(name)) await startService(name);
-  const { worker, connection, apiDb } = await createTripWorker(config);
-  const running = worker.run();
+  let current = await createTripWorker(config);
+  let running = current.worker.run();
+  let workerStopped = false;
+  const stopWorker = async () => {
+    if (workerStopped) return;
+    workerStopped = true;
+    if (current.worker.getState() === 'RUNNING') current.worker.shutdown();
+    await running.catch(() => undefined);
+    await current.connection.close();
+    await current.apiDb.destroy();
+  };
   const client = temporal ? temporal.client : await connectClient(config);
   let stopped = false;
   return {
@@ -79,15 +90,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     client,
     temporal,
     services,
-    worker,
+    get worker() {
+      return current.worker;
+    },
+    async replaceWorker() {
+      await stopWorker();
+      current = await createTripWorker(config);
+      workerStopped = false;
+      running = current.worker.run();
+    },
     startService,
     async stop() {
       if (stopped) return;
       stopped = true;
-      worker.shutdown();
-      await running.catch(() => undefined);
-      await connection.close();
-      await apiDb.destroy();
+      await stopWorker();
       await Promise.allSettled(Object.values(services).map((s) => s.close()));
       if (!temporal) await client.connection.close();
       else if (!options.temporal) await temporal.teardown();
