@@ -11,7 +11,7 @@ import { CATALOGS } from './booking/catalog';
 import { registerInventoryRoutes } from './booking/inventory-app';
 import { inventoryMigrations } from './booking/migrations';
 import { parseFaults, type Faults } from './http/faults';
-import type { ServiceContext } from './http/idempotent-route';
+import { newServiceStats, type ServiceContext, type ServiceStats } from './http/idempotent-route';
 import { createHttpApp } from './http/app';
 import { paymentMigrations, registerPaymentRoutes } from './payment/payment-app';
 
@@ -27,6 +27,7 @@ export interface BookingServiceDeps {
   name: BookingServiceName;
   db: Db;
   faults?: Faults;
+  stats?: ServiceStats;
   logger?: boolean | { level: string };
 }
 
@@ -37,6 +38,7 @@ export function buildApp(deps: BookingServiceDeps): FastifyInstance {
     store: new IdempotencyStore(deps.db, { lockTimeoutMs: SERVICE_LOCK_TIMEOUT_MS, retentionMs: SERVICE_KEY_RETENTION_MS }),
     scope: deps.name,
     faults: deps.faults ?? parseFaults(undefined),
+    stats: deps.stats ?? newServiceStats(),
   };
   app.get('/healthz', async () => ({ status: 'ok', service: deps.name }));
   if (deps.name === 'payment') registerPaymentRoutes(app, ctx);
@@ -49,6 +51,7 @@ export interface RunningService {
   app: FastifyInstance;
   db: Db;
   url: string;
+  stats: ServiceStats;
   close(): Promise<void>;
 }
 
@@ -59,13 +62,15 @@ export async function startBookingService(
   options: { port?: number; logger?: boolean | { level: string } } = {},
 ): Promise<RunningService> {
   const db = await openDatabase(name, config, { migrations: migrationsFor(name) });
-  const app = buildApp({ name, db, faults: parseFaults(config.faults), logger: options.logger });
+  const stats = newServiceStats();
+  const app = buildApp({ name, db, faults: parseFaults(config.faults), stats, logger: options.logger });
   try {
     const address = await app.listen({ host: config.host, port: options.port ?? config.services[name].port });
     return {
       name,
       app,
       db,
+      stats,
       url: address.replace('0.0.0.0', '127.0.0.1'),
       close: async () => {
         await app.close();

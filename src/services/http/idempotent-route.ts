@@ -17,7 +17,17 @@ export interface ServiceContext {
   /** The key scope: internal callers share one per service. */
   scope: string;
   faults: Faults;
+  /** Counters of what happened to requests (read by chaos tests and logs). */
+  stats: ServiceStats;
 }
+
+export interface ServiceStats {
+  executed: number;
+  replayed: number;
+  lostReplies: number;
+}
+
+export const newServiceStats = (): ServiceStats => ({ executed: 0, replayed: 0, lostReplies: 0 });
 
 export interface IdempotentHandler<T> {
   /** Validates the body; throws HttpProblem (400/422). Nothing is stored for a rejected request. */
@@ -92,7 +102,10 @@ export async function handleIdempotent<T>(
     return { response, replayed: false };
   });
 
+  if (outcome.replayed) ctx.stats.replayed++;
+  else ctx.stats.executed++;
   if (!outcome.replayed && roll(ctx.faults.lost)) {
+    ctx.stats.lostReplies++;
     // Committed, but the caller never hears: it cannot tell success from failure.
     request.log.warn({ key }, 'injected fault: dropping the connection after commit');
     reply.hijack();
