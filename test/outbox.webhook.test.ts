@@ -63,7 +63,17 @@ describe('relay → signed webhooks → notifications on SQLite', () => {
     try {
       await waitFor(
         'failed attempts recorded',
-        () => count(dbs.payment, 'outbox', { published_at: null, attempts: 2 }),
+        async () =>
+          Number(
+            (
+              (await dbs
+                .payment('outbox')
+                .whereNull('published_at')
+                .andWhere('attempts', '>=', 2)
+                .count({ n: '*' })
+                .first()) as { n: number }
+            ).n,
+          ),
         (n) => n > 0,
       );
       expect(await unpublished(dbs.payment)).toBe(ids.length);
@@ -99,6 +109,46 @@ describe('relay → signed webhooks → notifications on SQLite', () => {
       expect((await dbs.payment('outbox').select('event_id')).map((r: { event_id: string }) => r.event_id)).toEqual(
         waiting,
       );
+    } finally {
+      await webhook.stop();
+    }
+  });
+});
+
+describe('an aggregate waiting in backoff', () => {
+  it('holds back only its own later events, not the other aggregates', async () => {
+    const webhook = await startWebhookConsumer(dbs.notifications);
+    try {
+      const [poisoned] = await appendRefunds(dbs.payment, 1, 1, 'hot');
+      const sameAggregateLater = await appendRefunds(dbs.payment, 1, 6, 'hot');
+      const others = await appendRefunds(dbs.payment, 3, 1);
+      const real = createWebhookTransport({ baseUrl: webhook.url, secret: WEBHOOK_SECRET });
+      const transport = {
+        ...real,
+        publish: async (e: Parameters<typeof real.publish>[0]) =>
+          e.id === poisoned ? Promise.reject(new Error('refused')) : real.publish(e),
+      };
+      const relay = new OutboxRelay([{ name: 'payment', db: dbs.payment }], transport, {
+        ...options,
+        batchSize: 2,
+        backoffBaseMs: 60_000,
+        backoffMaxMs: 60_000,
+      });
+      relay.start();
+      try {
+        await waitFor(
+          'the other aggregates delivered',
+          () => count(dbs.notifications, 'inbox'),
+          (n) => n === others.length,
+          10_000,
+        );
+      } finally {
+        await relay.stop();
+      }
+      expect(await deliveryProblems(dbs.payment, dbs.notifications, others)).toEqual([]);
+      // Order: nothing after the failing event of its aggregate went out.
+      for (const id of [poisoned, ...sameAggregateLater])
+        expect(await count(dbs.notifications, 'inbox', { event_id: id })).toBe(0);
     } finally {
       await webhook.stop();
     }

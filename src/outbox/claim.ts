@@ -99,11 +99,28 @@ export async function processBatch(
   publish: (rows: OutboxRow[]) => Promise<PublishOutcome[]>,
   afterPublish?: () => void,
 ): Promise<BatchResult> {
-  const select = (q: Knex | Knex.Transaction) =>
-    pending(q<OutboxRow>(OUTBOX_TABLE).select('*'))
-      .andWhere('next_attempt_at', '<=', Date.now())
-      .orderBy('seq')
-      .limit(limit);
+  const select = (q: Knex | Knex.Transaction) => {
+    const now = Date.now();
+    return (
+      pending(q<OutboxRow>(OUTBOX_TABLE).select('*'))
+        .andWhere('next_attempt_at', '<=', now)
+        // Rows stuck behind an earlier event waiting in backoff would only fill the batch
+        // window and starve every other aggregate: leave them out.
+        .whereNotExists((sub) =>
+          sub
+            .select(1)
+            .from(`${OUTBOX_TABLE} as prev`)
+            .whereRaw('prev.aggregate_type = ??.aggregate_type', [OUTBOX_TABLE])
+            .andWhereRaw('prev.aggregate_id = ??.aggregate_id', [OUTBOX_TABLE])
+            .andWhereRaw('prev.seq < ??.seq', [OUTBOX_TABLE])
+            .whereNull('prev.published_at')
+            .whereNull('prev.parked_at')
+            .andWhere('prev.next_attempt_at', '>', now),
+        )
+        .orderBy('seq')
+        .limit(limit)
+    );
+  };
   const run = async (q: Knex | Knex.Transaction, rows: OutboxRow[]) => {
     const heads = await headsOnly(
       q,
