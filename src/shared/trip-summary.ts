@@ -61,7 +61,7 @@ export function progressDetails(view: TripView): string {
   if (view.status === 'NEEDS_ATTENTION') {
     lines.push('**⚠ NEEDS ATTENTION: a compensation failed for good; a human must undo what is still booked.**', '');
   }
-  lines.push(`**Trip ${view.status}**`);
+  lines.push(`**Trip ${view.status}**`, '');
   for (const [step, s] of Object.entries(view.steps)) {
     lines.push(`- ${STEP_ICON[s.status] ?? '?'} ${step}: ${s.status}${s.error ? ` (${s.error.type}: ${s.error.message})` : ''}`);
   }

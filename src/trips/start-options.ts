@@ -24,8 +24,7 @@ export function tripDetails(request: TripRequest): string {
     'Steps, in order:',
     ...Object.values(steps).map((s, i) => `${i + 1}. ${s.forward}`),
     '',
-    'If a step fails or the trip is cancelled, the steps already done are undone in reverse order',
-    '(activities marked "(compensation)"). TripStatus NEEDS_ATTENTION means an undo failed for good.',
+    'If a step fails or the trip is cancelled, the steps already done are undone in reverse order (activities marked "(compensation)"). TripStatus NEEDS_ATTENTION means an undo failed for good.',
   ].join('\n');
 }
 
