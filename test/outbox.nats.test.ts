@@ -129,6 +129,20 @@ describe('relay → NATS JetStream → notifications', () => {
     });
   });
 
+  it('wakes on the commit NOTIFY instead of waiting for its next poll', async () => {
+    await withStream(async (_settings, transport) => {
+      const relay = new OutboxRelay([source()], transport, relayOptions({ pollIntervalMs: 60_000 }));
+      relay.start();
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        const ids = await appendRefunds(dbs.payment, 1, 1);
+        await waitFor('event applied long before the next poll', applied(ids), (n) => n === 1, 5_000);
+      } finally {
+        await relay.stop();
+      }
+    });
+  });
+
   it('publishes the event of a transaction that commits after later ones were published', async () => {
     await withStream(async (_settings, transport) => {
       let commitLate!: () => void;

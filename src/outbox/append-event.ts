@@ -1,7 +1,9 @@
 /** The one way any writer emits an event: inside its own transaction, next to the business row. */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { dialectOf } from '../db/knex';
 import type { NewOutboxEvent } from './event';
+import { OUTBOX_CHANNEL } from './outbox-listener';
 import { OUTBOX_TABLE } from './outbox-migration';
 
 /**
@@ -20,5 +22,7 @@ export async function appendEvent(trx: Knex | Knex.Transaction, event: NewOutbox
     attempts: 0,
     next_attempt_at: 0,
   });
+  // Delivered at commit only: wakes the relay early (polling remains the backstop).
+  if (dialectOf(trx) === 'pg') await trx.raw('SELECT pg_notify(?, current_schema())', [OUTBOX_CHANNEL]);
   return eventId;
 }

@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { dialectOf } from '../db/knex';
 import {
   outboxLagMs,
   parkedCount,
@@ -15,6 +16,7 @@ import {
   type PublishOutcome,
 } from './claim';
 import { envelopeOf, type OutboxRow } from './event';
+import { listenForOutbox } from './outbox-listener';
 import type { RelayMetrics } from './relay-metrics';
 import type { Transport } from './transport';
 
@@ -35,11 +37,18 @@ export interface RelayOptions extends MarkPolicy {
   metrics?: RelayMetrics;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
+/** Sleeps `ms`, or less when aborted or woken through `wakers` (a NOTIFY for this source). */
+const sleep = (ms: number, signal: AbortSignal, wakers?: Map<string, () => void>, key?: string) =>
   new Promise<void>((resolve) => {
-    const onAbort = () => (clearTimeout(t), resolve());
-    const t = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      if (key) wakers?.delete(key);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    if (key) wakers?.set(key, done);
   });
 
 /** Publishes a batch: events of one aggregate in order, one after another; aggregates in parallel. */
@@ -70,6 +79,8 @@ async function publishChains(source: string, rows: OutboxRow[], transport: Trans
 export class OutboxRelay {
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
+  private readonly wakers = new Map<string, () => void>();
+  private listening?: Promise<(() => Promise<void>) | undefined>;
   readonly totals = new Map<string, { published: number; failed: number; parked: number }>();
 
   constructor(
@@ -126,8 +137,24 @@ export class OutboxRelay {
     );
   }
 
+  /** Wakes the loop of the source whose schema is named (all loops when none matches). */
+  wake(schema: string): void {
+    const one = this.wakers.get(schema);
+    if (one) one();
+    else if (!this.sources.some((s) => s.name === schema)) [...this.wakers.values()].forEach((w) => w());
+  }
+
   start(): void {
     const signal = this.abort.signal;
+    const pgSource = this.sources.find((s) => dialectOf(s.db) === 'pg');
+    if (pgSource) {
+      this.listening = listenForOutbox(pgSource.db, (schema) => this.wake(schema), this.options.logger).catch(
+        (err: unknown) => {
+          this.options.logger?.warn({ err }, 'outbox LISTEN failed; polling only');
+          return undefined;
+        },
+      );
+    }
     this.loops = this.sources.map(async (source) => {
       let lastPurge = 0;
       while (!signal.aborted) {
@@ -139,7 +166,8 @@ export class OutboxRelay {
             if (purged > 0) this.options.logger?.info({ source: source.name, purged }, 'outbox retention purge');
           }
           // A full batch means more is waiting: go again at once; otherwise poll.
-          if (result.claimed < this.options.batchSize) await sleep(this.options.pollIntervalMs, signal);
+          if (result.claimed < this.options.batchSize)
+            await sleep(this.options.pollIntervalMs, signal, this.wakers, source.name);
         } catch (err) {
           this.options.logger?.error({ source: source.name, err }, 'outbox relay loop error');
           await sleep(Math.max(this.options.pollIntervalMs, 1000), signal);
@@ -161,5 +189,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.all(this.loops);
+    const unlisten = await this.listening;
+    await unlisten?.();
   }
 }
