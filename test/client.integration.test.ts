@@ -1,0 +1,77 @@
+/** The client script against the real stack: the --json contract, one trip per --id, errors. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { runClient } from '../src/client/cli';
+import { auditTrip, startStack, type Stack } from './support/stack';
+import { sampleTrip } from './support/sample-trip';
+
+let stack: Stack;
+let dir: string;
+beforeAll(async () => {
+  stack = await startStack();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-client-'));
+});
+afterAll(async () => {
+  await stack?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function client(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runClient(argv, { TEMPORAL_ADDRESS: stack.config.temporal.address }, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+function tripFile(request: unknown): string {
+  const file = path.join(dir, `${randomUUID()}.json`);
+  fs.writeFileSync(file, JSON.stringify(request));
+  return file;
+}
+
+it('books with --wait --json and prints exactly one JSON object', async () => {
+  const id = randomUUID();
+  const { code, out } = await client('book', tripFile(sampleTrip()), '--id', id, '--wait', '--json');
+  expect(code).toBe(0);
+  expect(out).toHaveLength(1);
+  const printed = JSON.parse(out[0] as string);
+  expect(printed).toMatchObject({ tripId: `trip-${id}`, workflowId: `trip-${id}`, status: 'CONFIRMED' });
+  expect(Object.keys(printed.steps)).toEqual(['flight', 'hotel', 'car', 'payment']);
+});
+
+it('starts one trip when the same --id is booked twice, even at once', async () => {
+  const id = randomUUID();
+  const file = tripFile(sampleTrip());
+  const results = await Promise.all([client('book', file, '--id', id, '--json'), client('book', file, '--id', id, '--json')]);
+  expect(results.map((r) => r.code)).toEqual([0, 0]);
+  await client('book', file, '--id', id, '--wait', '--json');
+  const runs = [];
+  for await (const wf of stack.client.workflow.list({ query: `WorkflowId = 'trip-${id}'` })) runs.push(wf);
+  expect(runs.length).toBeLessThanOrEqual(1);
+  const audit = await auditTrip(stack.config, `trip-${id}`);
+  expect(audit.flight).toHaveLength(1);
+  expect(audit.payment).toHaveLength(1);
+});
+
+it('shows the reason of a compensated trip in status', async () => {
+  const id = randomUUID();
+  await client('book', tripFile(sampleTrip({ car: { location: 'NOWHERE' } })), '--id', id, '--wait');
+  const { code, out } = await client('status', id, '--json');
+  expect(code).toBe(0);
+  expect(JSON.parse(out[0] as string)).toMatchObject({ status: 'COMPENSATED', reason: { step: 'car', type: 'SoldOutError' } });
+});
+
+it('refuses an invalid trip file with every problem named, and starts nothing', async () => {
+  const bad = { ...sampleTrip(), payment: { token: 'tok_visa', amountCents: -1, currency: 'usd' } };
+  const id = randomUUID();
+  await expect(client('book', tripFile(bad), '--id', id)).rejects.toThrow(/payment.amountCents[\s\S]*payment.currency/);
+  await expect(stack.client.workflow.getHandle(`trip-${id}`).describe()).rejects.toThrow(/not found/i);
+});
+
+it('reports an unknown trip, and answers bad usage with exit code 2', async () => {
+  await expect(client('status', `missing-${randomUUID()}`)).rejects.toThrow(/no trip/);
+  expect((await client('frobnicate')).code).toBe(2);
+  await expect(client('list', '--status', 'NOPE')).rejects.toThrow(/--status must be one of/);
+});
