@@ -52,7 +52,11 @@ describe('docker-compose.yml', () => {
 
   it('names only environment variables that src/config.ts knows, in every project service', () => {
     const known = new Set(Object.keys(envSchema.shape));
-    const unknown = project.flatMap(([name, s]) => Object.keys(serviceEnv(s)).filter((v) => !known.has(v)).map((v) => `${name}: ${v}`));
+    const unknown = project.flatMap(([name, s]) =>
+      Object.keys(serviceEnv(s))
+        .filter((v) => !known.has(v))
+        .map((v) => `${name}: ${v}`),
+    );
     expect(unknown).toEqual([]);
     expect(project.length).toBeGreaterThanOrEqual(8);
   });
@@ -85,7 +89,9 @@ describe('docker-compose.yml', () => {
       expect(s.image).not.toMatch(/:latest$|auto-setup/);
     }
     const images = thirdParty.map(([, s]) => (s.image ?? '').split(':')[0]);
-    expect(images).toEqual(expect.arrayContaining(['postgres', 'temporalio/server', 'temporalio/admin-tools', 'temporalio/ui', 'nats']));
+    expect(images).toEqual(
+      expect.arrayContaining(['postgres', 'temporalio/server', 'temporalio/admin-tools', 'temporalio/ui', 'nats']),
+    );
     expect(fs.readFileSync(COMPOSE_PATH, 'utf8')).not.toMatch(/auto-setup/);
     for (const [, s] of project) expect(s.image).toMatch(/^trip-saga:\d+\.\d+\.\d+$/);
   });
@@ -93,9 +99,13 @@ describe('docker-compose.yml', () => {
   it('sets Temporal up with one-shot admin-tools jobs the server and the processes wait for', () => {
     const { services } = compose;
     expect(services['temporal-schema']?.image).toMatch(/^temporalio\/admin-tools:/);
-    expect(services.temporal?.depends_on).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+    expect(services.temporal?.depends_on).toEqual({
+      'temporal-schema': { condition: 'service_completed_successfully' },
+    });
     expect(services['temporal-setup']?.depends_on).toEqual({ temporal: { condition: 'service_healthy' } });
-    expect(services.worker?.depends_on).toMatchObject({ 'temporal-setup': { condition: 'service_completed_successfully' } });
+    expect(services.worker?.depends_on).toMatchObject({
+      'temporal-setup': { condition: 'service_completed_successfully' },
+    });
     expect(services.nats?.command).toContain('-js');
     for (const script of ['setup-schema.sh', 'setup-namespace.sh']) {
       const command = [services['temporal-schema'], services['temporal-setup']].flatMap((s) => s?.command ?? []);
@@ -118,8 +128,13 @@ describe('docker-compose.yml', () => {
       for (const [dep, { condition }] of Object.entries(s.depends_on ?? {})) {
         const target = compose.services[dep];
         expect({ name, dep, exists: Boolean(target) }).toEqual({ name, dep, exists: true });
-        if (condition === 'service_healthy') expect({ dep, healthcheck: Boolean(target?.healthcheck?.test) }).toEqual({ dep, healthcheck: true });
-        if (condition === 'service_completed_successfully') expect({ dep, restart: target?.restart }).toEqual({ dep, restart: expect.stringMatching(/^(no|on-failure(:\d+)?)$/) });
+        if (condition === 'service_healthy')
+          expect({ dep, healthcheck: Boolean(target?.healthcheck?.test) }).toEqual({ dep, healthcheck: true });
+        if (condition === 'service_completed_successfully')
+          expect({ dep, restart: target?.restart }).toEqual({
+            dep,
+            restart: expect.stringMatching(/^(no|on-failure(:\d+)?)$/),
+          });
       }
     }
   });
@@ -127,11 +142,17 @@ describe('docker-compose.yml', () => {
   it('runs entry points that exist in src/, with health checks on the ports the processes listen on', () => {
     for (const [name, s] of project) {
       const { script } = sourceEntry(s);
-      expect({ name, script, exists: fs.existsSync(path.join(PROJECT_DIR, script)) }).toEqual({ name, script, exists: true });
+      expect({ name, script, exists: fs.existsSync(path.join(PROJECT_DIR, script)) }).toEqual({
+        name,
+        script,
+        exists: true,
+      });
       const probed = healthPort(s);
       if (probed === undefined) continue;
       const env = serviceEnv(s);
-      const listens = Object.entries(env).filter(([k]) => /_PORT$/.test(k)).map(([, v]) => Number(v));
+      const listens = Object.entries(env)
+        .filter(([k]) => /_PORT$/.test(k))
+        .map(([, v]) => Number(v));
       expect({ name, probed, listens: listens.includes(probed) }).toEqual({ name, probed, listens: true });
     }
     const byScript = (entry: string) => project.filter(([, s]) => sourceEntry(s).script === entry).map(([n]) => n);
@@ -172,8 +193,12 @@ describe('Dockerfile', () => {
   });
 
   it('keeps the build context small and free of local state', () => {
-    const ignored = fs.readFileSync(path.join(PROJECT_DIR, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = fs
+      .readFileSync(path.join(PROJECT_DIR, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.data', '.tools', '.git', '.env']));
-    for (const needed of ['src', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'examples']) expect(ignored).not.toContain(needed);
+    for (const needed of ['src', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'examples'])
+      expect(ignored).not.toContain(needed);
   });
 });

@@ -38,7 +38,11 @@ describe('loadConfig', () => {
       WORKER_HEALTH_PORT: '8081',
       WORKER_SHUTDOWN_GRACE_MS: '5000',
     });
-    expect(config.temporal).toMatchObject({ address: 'my-ns.a1b2c.tmprl.cloud:7233', namespace: 'my-ns.a1b2c', apiKey: 'secret-key' });
+    expect(config.temporal).toMatchObject({
+      address: 'my-ns.a1b2c.tmprl.cloud:7233',
+      namespace: 'my-ns.a1b2c',
+      apiKey: 'secret-key',
+    });
     expect(config.databaseUrl).toBe('postgres://trip:trip@db:5432/trip_saga');
     expect(config.natsUrl).toBe('nats://nats:4222');
     expect(config.services.flight.url).toBe('http://flight:4001');
@@ -53,8 +57,17 @@ describe('loadConfig', () => {
       const [cert, key] = [path.join(dir, 'client.pem'), path.join(dir, 'client.key')];
       fs.writeFileSync(cert, 'cert');
       fs.writeFileSync(key, 'key');
-      const config = loadConfig({ TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_SERVER_NAME: 'ns.tmprl.cloud' });
-      expect(config.temporal.tls).toEqual({ certPath: cert, keyPath: key, caPath: undefined, serverName: 'ns.tmprl.cloud' });
+      const config = loadConfig({
+        TEMPORAL_TLS_CERT: cert,
+        TEMPORAL_TLS_KEY: key,
+        TEMPORAL_TLS_SERVER_NAME: 'ns.tmprl.cloud',
+      });
+      expect(config.temporal.tls).toEqual({
+        certPath: cert,
+        keyPath: key,
+        caPath: undefined,
+        serverName: 'ns.tmprl.cloud',
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -72,7 +85,10 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['TEMPORAL_TLS_KEY', { TEMPORAL_TLS_CERT: __filename }],
     ['TEMPORAL_TLS_CERT', { TEMPORAL_TLS_CERT: '/nonexistent/client.pem', TEMPORAL_TLS_KEY: __filename }],
-    ['TEMPORAL_TLS_CA', { TEMPORAL_TLS_CERT: __filename, TEMPORAL_TLS_KEY: __filename, TEMPORAL_TLS_CA: '/nonexistent/ca.pem' }],
+    [
+      'TEMPORAL_TLS_CA',
+      { TEMPORAL_TLS_CERT: __filename, TEMPORAL_TLS_KEY: __filename, TEMPORAL_TLS_CA: '/nonexistent/ca.pem' },
+    ],
   ])('rejects a bad %s, naming it', (variable, env) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
@@ -85,7 +101,12 @@ describe('a process started with a misconfiguration', () => {
     const started = Date.now();
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/workers/worker.ts'], {
       cwd: path.resolve(__dirname, '..'),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TEMPORAL_ADDRESS: 'temporal', WORKER_HEALTH_PORT: 'eighty' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        TEMPORAL_ADDRESS: 'temporal',
+        WORKER_HEALTH_PORT: 'eighty',
+      },
       encoding: 'utf8',
       timeout: 60_000,
     });

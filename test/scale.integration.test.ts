@@ -4,7 +4,6 @@
  * environment compose gives it, on PostgreSQL (a throwaway database), NATS JetStream and a
  * Temporal dev server set up by the compose file's own namespace/search-attribute script.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,87 +13,55 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import knexFactory, { type Knex } from 'knex';
 import { connect } from 'nats';
 import { loadConfig, type Config } from '../src/config';
-import { temporalCliPath } from '../src/dev/temporal-binaries';
 import { CustomerIdKey, TripStatusKey } from '../src/shared/search-attributes';
 import { bookTrip } from '../src/workflows';
-import { PROJECT_DIR, projectServices, readComposeFile, serviceEnv } from './support/compose-file';
-import { localEnv, PortMap, startLocalProcess, stopLocalProcess, waitHealthy, type LocalProcess } from './support/compose-processes';
+import { waitHealthy, type LocalProcess } from './support/compose-processes';
+import { startComposeStack, type ComposeStack } from './support/compose-stack';
 import { createTestDatabase, type TestDatabase } from './support/pg';
 import { sampleTrip } from './support/sample-trip';
 import { auditTrip, invariantViolations } from './support/stack';
 import { devServerEnv } from './support/temporal-env';
 
-const compose = readComposeFile();
 const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
 // Isolation from other suites sharing the NATS server: a stream/subject/durable of this run's own.
-const isolation = { OUTBOX_STREAM: `SCALE_${suffix}`, OUTBOX_SUBJECT_PREFIX: `scale-${suffix}.events`, OUTBOX_DURABLE: `scale-${suffix}` };
+const isolation = {
+  OUTBOX_STREAM: `SCALE_${suffix}`,
+  OUTBOX_SUBJECT_PREFIX: `scale-${suffix}.events`,
+  OUTBOX_DURABLE: `scale-${suffix}`,
+};
 
 let temporal: TestWorkflowEnvironment;
 let db: TestDatabase;
 let pg: Knex;
 let logDir: string;
-let ports: PortMap;
+let stack: ComposeStack;
 let config: Config;
-const procs: LocalProcess[] = [];
-const workers: LocalProcess[] = [];
+let workers: LocalProcess[] = [];
 
 const workerIdentity = (p: LocalProcess) => `${p.pid}@${os.hostname()}`;
-const healthUrl = (p: LocalProcess, key: string, route = 'healthz') => `http://127.0.0.1:${p.env[key]}/${route}`;
-
-async function start(name: string, replica = 0, overrides: Record<string, string> = {}): Promise<LocalProcess> {
-  const service = compose.services[name]!;
-  const env = await localEnv(name, service, ports, { replica, overrides: { DATABASE_URL: db.url, ...isolation, ...overrides } });
-  const proc = startLocalProcess(replica > 0 ? `${name}-${replica + 1}` : name, service, env, logDir);
-  procs.push(proc);
-  return proc;
-}
-
-/** The health URL compose probes for a service, on its local port. */
-function probe(name: string, proc: LocalProcess): string {
-  const port = /_PORT$/;
-  const key = Object.keys(serviceEnv(compose.services[name]!)).find((k) => port.test(k));
-  if (!key) throw new Error(`${name} has no port`);
-  return healthUrl(proc, key, name === 'api' ? 'readyz' : 'healthz');
-}
+const workerHealth = (p: LocalProcess) => `http://127.0.0.1:${p.env.WORKER_HEALTH_PORT}/healthz`;
+const start = (name: string, replica: number, overrides: Record<string, string> = {}) =>
+  stack.start(name, replica, overrides);
 
 beforeAll(async () => {
   logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-scale-'));
   temporal = await devServerEnv();
   db = await createTestDatabase('scale');
   pg = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 2 } });
-  ports = new PortMap();
-  ports.set('temporal:7233', temporal.address);
-  ports.set('nats:4222', NATS_URL.replace(/^nats:\/\//, ''));
-
-  // The compose one-shot job `temporal-setup`: same script, same environment, local CLI.
-  const setup = compose.services['temporal-setup']!;
-  const setupEnv = Object.fromEntries(Object.entries(serviceEnv(setup)).map(([k, v]) => [k, ports.rewrite(v)]));
-  const ran = spawnSync('sh', [path.join(PROJECT_DIR, 'deploy', 'temporal', 'setup-namespace.sh')], {
-    env: { PATH: `${path.dirname(temporalCliPath())}:${process.env.PATH}`, ...setupEnv },
-    encoding: 'utf8',
-    timeout: 90_000,
+  stack = await startComposeStack({
+    temporalAddress: temporal.address,
+    databaseUrl: db.url,
+    natsUrl: NATS_URL,
+    logDir,
+    overrides: isolation,
   });
-  if (ran.status !== 0) throw new Error(`setup-namespace.sh failed (${ran.status}):\n${ran.stdout}\n${ran.stderr}`);
-
-  // Every listening port first, so that URLs in any service's environment can be rewritten.
-  for (const [name, service] of projectServices(compose)) {
-    for (const [key, value] of Object.entries(serviceEnv(service))) if (/_PORT$/.test(key)) await ports.allocate(name, value);
-  }
-  const started: Array<Promise<void>> = [];
-  for (const [name, service] of projectServices(compose)) {
-    for (let replica = 0; replica < (service.deploy?.replicas ?? 1); replica++) {
-      const proc = await start(name, replica);
-      if (name === 'worker') workers.push(proc);
-      started.push(waitHealthy(proc, probe(name, proc), 150_000));
-    }
-  }
-  await Promise.all(started);
-  config = loadConfig(workers[0]!.env);
+  workers = stack.procs.filter((p) => p.name.startsWith('worker'));
+  config = loadConfig(stack.byName('worker').env);
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.allSettled(procs.map((p) => stopLocalProcess(p)));
+  await stack?.stop();
   await pg?.destroy();
   await temporal?.teardown();
   await db?.drop();
@@ -112,7 +79,9 @@ const execute = (request = sampleTrip(), workflowId = `trip-${randomUUID()}`, ta
 /** Identities of the workers that completed each activity of a run, in order. */
 async function activityWorkers(workflowId: string): Promise<string[]> {
   const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).flatMap((e) => (e.activityTaskCompletedEventAttributes ? [String(e.activityTaskCompletedEventAttributes.identity)] : []));
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskCompletedEventAttributes ? [String(e.activityTaskCompletedEventAttributes.identity)] : [],
+  );
 }
 
 describe('the compose topology on PostgreSQL, NATS and a Temporal server', () => {
@@ -136,7 +105,9 @@ describe('the compose topology on PostgreSQL, NATS and a Temporal server', () =>
       const rows = await pg.withSchema(schema).table('reservations').where({ trip_id: view.tripId }).select('status');
       expect({ schema, rows }).toEqual({ schema, rows: [{ status: 'ACTIVE' }] });
     }
-    expect(await pg.withSchema('payment').table('charges').where({ trip_id: view.tripId }).select('status')).toEqual([{ status: 'CAPTURED' }]);
+    expect(await pg.withSchema('payment').table('charges').where({ trip_id: view.tripId }).select('status')).toEqual([
+      { status: 'CAPTURED' },
+    ]);
     // The search attribute registered by the compose setup script is set by the workflow.
     const described = await temporal.client.workflow.getHandle(view.workflowId).describe();
     expect(described.typedSearchAttributes.get(TripStatusKey)).toBe('CONFIRMED');
@@ -144,22 +115,27 @@ describe('the compose topology on PostgreSQL, NATS and a Temporal server', () =>
   });
 
   it('shares the trips between the worker replicas', async () => {
-    expect(workers.length).toBe(compose.services.worker?.deploy?.replicas);
+    expect(workers.length).toBe(stack.compose.services.worker?.deploy?.replicas);
     const views = await Promise.all(Array.from({ length: 12 }, () => execute()));
     expect(views.map((v) => v.status)).toEqual(views.map(() => 'CONFIRMED'));
     const identities = new Set((await Promise.all(views.map((v) => activityWorkers(v.workflowId)))).flat());
     expect([...identities].sort()).toEqual(workers.map(workerIdentity).sort());
-    for (const w of workers) expect(await fetch(healthUrl(w, 'WORKER_HEALTH_PORT')).then((r) => r.status)).toBe(200);
+    for (const w of workers) expect(await fetch(workerHealth(w)).then((r) => r.status)).toBe(200);
   });
 
   it('books through the trip API once per Idempotency-Key and announces it through relay, NATS and notifications', async () => {
-    const api = procs.find((p) => p.name === 'api')!;
+    const api = stack.byName('api');
     const token = (api.env.API_TOKENS ?? '').split(',')[0]!.split(':')[0];
     const key = randomUUID();
     const post = () =>
       fetch(`http://127.0.0.1:${api.env.API_PORT}/trips`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'idempotency-key': key, 'content-type': 'application/json', prefer: 'wait=30' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'idempotency-key': key,
+          'content-type': 'application/json',
+          prefer: 'wait=30',
+        },
         body: JSON.stringify(sampleTrip()),
       });
     const first = await post();
@@ -188,19 +164,26 @@ describe('the compose topology on PostgreSQL, NATS and a Temporal server', () =>
     await waitHealthy(slow, `http://127.0.0.1:${slow.env.FLIGHT_PORT}/healthz`);
     const slowFlight = { FLIGHT_URL: `http://127.0.0.1:${slow.env.FLIGHT_PORT}`, TEMPORAL_TASK_QUEUE: taskQueue };
     const first = await start('worker', 2, slowFlight);
-    await waitHealthy(first, healthUrl(first, 'WORKER_HEALTH_PORT'));
+    await waitHealthy(first, workerHealth(first));
 
     const workflowId = `trip-${randomUUID()}`;
     const handle = await temporal.client.workflow.start(bookTrip, { taskQueue, workflowId, args: [sampleTrip()] });
     const deadline = Date.now() + 30_000;
-    while (!(await handle.describe()).raw.pendingActivities?.some((a) => String(a.state) === '2' || String(a.state) === 'PENDING_ACTIVITY_STATE_STARTED')) {
+    while (
+      !(await handle.describe()).raw.pendingActivities?.some(
+        (a) => String(a.state) === '2' || String(a.state) === 'PENDING_ACTIVITY_STATE_STARTED',
+      )
+    ) {
       if (Date.now() > deadline) throw new Error('flight activity never started');
       await new Promise((r) => setTimeout(r, 100));
     }
     const signalledAt = Date.now();
     process.kill(first.pid, 'SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
-    const draining = await fetch(healthUrl(first, 'WORKER_HEALTH_PORT')).then((r) => r.status, () => 'unreachable');
+    const draining = await fetch(workerHealth(first)).then(
+      (r) => r.status,
+      () => 'unreachable',
+    );
     expect(await first.exited).toBe(0);
     expect(draining).toBe(503);
     expect(Date.now() - signalledAt).toBeGreaterThan(1500);

@@ -8,6 +8,21 @@ export interface Migration {
 
 /** Applies the migrations not applied yet, in order; safe to call from several processes. */
 export async function runMigrations(db: Knex, migrations: Migration[]): Promise<void> {
+  const client = String(db.client.config.client);
+  if (client === 'pg' || client === 'postgres' || client === 'postgresql') {
+    // Replicas (and the relay, which opens every service's schema) start together; knex's own
+    // lock table cannot guard the creation of knex_migrations itself, so one advisory lock per
+    // schema, held by a transaction on its own connection, serialises the whole migration.
+    await db.transaction(async (trx) => {
+      await trx.raw("select pg_advisory_xact_lock(hashtext('trip-saga-migrations:' || current_schema()))");
+      await migrate(db, migrations);
+    });
+    return;
+  }
+  await migrate(db, migrations);
+}
+
+async function migrate(db: Knex, migrations: Migration[]): Promise<void> {
   const byName = new Map(migrations.map((m) => [m.name, m]));
   await db.migrate.latest({
     migrationSource: {

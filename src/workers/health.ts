@@ -16,7 +16,11 @@ export interface HealthServer {
 }
 
 /** Starts the endpoint on host:port (port 0 = any free port); resolves once listening. */
-export async function startHealthServer(options: { host: string; port: number; check: () => HealthStatus }): Promise<HealthServer> {
+export async function startHealthServer(options: {
+  host: string;
+  port: number;
+  check: () => HealthStatus;
+}): Promise<HealthServer> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/healthz') {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');

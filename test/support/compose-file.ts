@@ -34,14 +34,17 @@ export function readComposeFile(file = COMPOSE_PATH): ComposeFile {
 
 /** Compose interpolation with no variables set: `${X:-d}`/`${X-d}` → d, `${X}` → '', `$$` → `$`. */
 export function interpolate(value: string, vars: Record<string, string | undefined> = {}): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g, (whole, name?: string, op?: string, arg?: string) => {
-    if (whole === '$$') return '$';
-    const v = vars[name as string];
-    const unset = op?.startsWith(':') ? !v : v === undefined;
-    if (!unset) return v as string;
-    if (op?.endsWith('?')) throw new Error(`compose requires ${name}: ${arg}`);
-    return op ? (arg ?? '') : '';
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g,
+    (whole, name?: string, op?: string, arg?: string) => {
+      if (whole === '$$') return '$';
+      const v = vars[name as string];
+      const unset = op?.startsWith(':') ? !v : v === undefined;
+      if (!unset) return v as string;
+      if (op?.endsWith('?')) throw new Error(`compose requires ${name}: ${arg}`);
+      return op ? (arg ?? '') : '';
+    },
+  );
 }
 
 /** A service's environment as a name → string map, interpolated. */
@@ -54,7 +57,8 @@ export function serviceEnv(service: ComposeService): Record<string, string> {
         return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 1)];
       })
     : Object.entries(raw);
-  for (const [name, value] of entries) env[name] = interpolate(value === null || value === undefined ? '' : String(value));
+  for (const [name, value] of entries)
+    env[name] = interpolate(value === null || value === undefined ? '' : String(value));
   return env;
 }
 

@@ -40,7 +40,10 @@ export class PortMap {
   }
   /** Rewrites every `compose-host:port` in a value (URLs, addresses). */
   rewrite(value: string): string {
-    return value.replace(/\b([a-z][a-z0-9-]*):(\d{2,5})\b/g, (m, host: string, port: string) => this.map.get(`${host}:${port}`) ?? m);
+    return value.replace(
+      /\b([a-z][a-z0-9-]*):(\d{2,5})\b/g,
+      (m, host: string, port: string) => this.map.get(`${host}:${port}`) ?? m,
+    );
   }
 }
 
@@ -63,15 +66,30 @@ export async function localEnv(
   return { ...env, ...options.overrides };
 }
 
-/** Starts the source entry of a compose service; stdout and stderr go to a log file in `logDir`. */
-export function startLocalProcess(name: string, service: ComposeService, env: Record<string, string>, logDir: string): LocalProcess {
+/**
+ * Starts a compose service; stdout and stderr go to a log file in `logDir`. By default it runs the
+ * source entry behind the command with tsx; with `imageDir` (a directory laid out like the runtime
+ * image: package.json, node_modules, dist/) it runs the compose command verbatim there, in production mode.
+ */
+export function startLocalProcess(
+  name: string,
+  service: ComposeService,
+  env: Record<string, string>,
+  logDir: string,
+  options: { imageDir?: string } = {},
+): LocalProcess {
   const { script, args } = sourceEntry(service);
+  const argv = options.imageDir ? (service.command as string[]).slice(1) : ['--import', 'tsx', script, ...args];
   const logPath = path.join(logDir, `${name}.log`);
   const fd = fs.openSync(logPath, 'a');
   // A clean environment: only what compose gives the container, plus what node itself needs.
-  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test' };
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: PROJECT_DIR,
+  const base = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NODE_ENV: options.imageDir ? 'production' : 'test',
+  };
+  const child = spawn(process.execPath, argv, {
+    cwd: options.imageDir ?? PROJECT_DIR,
     env: { ...base, ...env },
     stdio: ['ignore', fd, fd],
   });
@@ -84,8 +102,12 @@ export function startLocalProcess(name: string, service: ComposeService, env: Re
 export async function waitHealthy(proc: LocalProcess, url: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited ${proc.child.exitCode}:\n${proc.log().slice(-3000)}`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    if (proc.child.exitCode !== null)
+      throw new Error(`${proc.name} exited ${proc.child.exitCode}:\n${proc.log().slice(-3000)}`);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${proc.name} not healthy at ${url}:\n${proc.log().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 300));
