@@ -75,6 +75,8 @@ export const envSchema = z.object({
   WORKER_HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), port.optional()),
   /** How long a stopping worker lets in-flight activities finish before cancelling them. */
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** The worker's Prometheus endpoint (Temporal runtime + trip_* metrics); 0 turns it off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
 export interface ServiceEndpoint {
@@ -103,7 +105,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   api: ApiConfig;
   outbox: OutboxConfig;
-  worker: { healthPort?: number; shutdownGraceMs: number };
+  worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number };
 }
 
 /** The outbox relay, its transports (NATS JetStream or signed webhooks) and the consumer. */
@@ -248,6 +250,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.WEBHOOK_SECRET,
       webhookToleranceMs: e.WEBHOOK_TOLERANCE_SECONDS * 1000,
     },
-    worker: { healthPort: e.WORKER_HEALTH_PORT, shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS },
+    worker: { healthPort: e.WORKER_HEALTH_PORT, shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS, metricsPort: e.WORKER_METRICS_PORT },
   };
 }

@@ -2,7 +2,7 @@
  * What the Temporal Web UI shows of a running trip: typed search attributes (TripStatus,
  * TripStep) upserted at every transition and the live step list as the run's current details.
  */
-import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { TripStatusKey, TripStepKey } from '../shared/search-attributes';
 import type { StepName, TripView } from '../shared/trip';
 import { progressDetails } from '../shared/trip-summary';
@@ -12,6 +12,30 @@ export function currentStep(view: TripView): StepName | undefined {
   const entries = Object.entries(view.steps) as Array<[StepName, TripView['steps'][StepName]]>;
   const find = (status: string) => entries.filter(([, s]) => s.status === status).map(([name]) => name);
   return find('COMPENSATION_FAILED')[0] ?? find('RUNNING')[0] ?? view.reason?.step ?? find('COMPENSATING')[0];
+}
+
+/**
+ * The saga's own counters, exported with Temporal's runtime metrics (the worker's Prometheus
+ * endpoint). Emitted from workflow code through Temporal's meter, so a replay never counts twice.
+ */
+function countTransition(view: TripView, from: string | undefined): void {
+  if (from === undefined) return;
+  if (view.status === 'BOOKING' && from === 'PENDING') {
+    metricMeter.createCounter('trip_sagas_started', 'sagas', 'Trip sagas that started booking').add(1);
+  }
+  if (['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'].includes(view.status)) {
+    metricMeter.createCounter('trip_sagas_completed', 'sagas', 'Trip sagas that ended, by final status').add(1, { status: view.status });
+  }
+  if (view.status === 'COMPENSATED') {
+    metricMeter.createCounter('trip_sagas_compensated', 'sagas', 'Trip sagas rolled back after a failed step').add(1);
+  }
+  if (view.status === 'NEEDS_ATTENTION') {
+    for (const [step, s] of Object.entries(view.steps)) {
+      if (s.status === 'COMPENSATION_FAILED') {
+        metricMeter.createCounter('trip_compensation_failures', 'compensations', 'Compensations that failed for good').add(1, { step });
+      }
+    }
+  }
 }
 
 /**
@@ -31,6 +55,7 @@ export function createProgressPublisher(view: TripView): () => void {
     if (view.status !== status) updates.push({ key: TripStatusKey, value: view.status });
     if (nextStep !== undefined && nextStep !== step) updates.push({ key: TripStepKey, value: nextStep });
     if (indexed && updates.length > 0) upsertSearchAttributes(updates);
+    if (view.status !== status) countTransition(view, status);
     status = view.status;
     step = nextStep ?? step;
     const nextDetails = progressDetails(view);
