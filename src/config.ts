@@ -33,6 +33,8 @@ export const envSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: optionalString,
   TEMPORAL_API_KEY: optionalString,
   TEMPORAL_UI_PORT: port.default(8233),
+  /** npm start: `auto` starts a dev server unless TEMPORAL_ADDRESS is set; `yes` starts one at TEMPORAL_ADDRESS. */
+  TEMPORAL_DEV_SERVER: z.enum(['auto', 'yes', 'no']).default('auto'),
   TEMPORAL_UI_URL: optionalString,
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
@@ -93,6 +95,8 @@ export interface Config {
     apiKey?: string;
     uiPort: number;
     uiUrl: string;
+    /** Whether `npm start` runs its own dev server (see TEMPORAL_DEV_SERVER). */
+    startDevServer: boolean;
     cliPath?: string;
     testServerPath?: string;
   };
@@ -210,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : undefined,
       apiKey: e.TEMPORAL_API_KEY,
       uiPort: e.TEMPORAL_UI_PORT,
+      startDevServer: e.TEMPORAL_DEV_SERVER === 'yes' || (e.TEMPORAL_DEV_SERVER === 'auto' && env.TEMPORAL_ADDRESS === undefined),
       uiUrl: (e.TEMPORAL_UI_URL ?? `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
       cliPath: e.TEMPORAL_CLI_PATH,
       testServerPath: e.TEMPORAL_TEST_SERVER_PATH,

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop(0));
 
   const started: Child[] = [];
-  if (!process.env.TEMPORAL_ADDRESS) {
+  if (config.temporal.startDevServer) {
     const cli = temporalCliPath();
     started.push(children.start({ name: 'temporal', command: cli, args: temporalServerArgs(config) }));
     log(`Temporal dev server starting on ${config.temporal.address} (state in ${path.join(config.dataDir, 'temporal.db')})`);
