@@ -1,6 +1,7 @@
 /** The saga's control flow on the time-skipping test server, with mocked activities. */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -34,7 +35,10 @@ const UNDO: Record<StepName, keyof Activities> = {
 };
 
 /** Activities that record their calls; `failAt` makes that forward step fail for good. */
-function mockActivities(calls: Calls, opts: { failAt?: StepName; undoFailures?: Partial<Record<StepName, number>>; block?: StepName } = {}) {
+function mockActivities(
+  calls: Calls,
+  opts: { failAt?: StepName; undoFailures?: Partial<Record<StepName, number>>; block?: StepName; undoRefused?: StepName } = {},
+) {
   const acts = {} as Record<keyof Activities, (...args: unknown[]) => Promise<unknown>>;
   const undoAttempts: Partial<Record<StepName, number>> = {};
   for (const step of Object.keys(FORWARD) as StepName[]) {
@@ -57,11 +61,16 @@ function mockActivities(calls: Calls, opts: { failAt?: StepName; undoFailures?: 
       undoAttempts[step] = (undoAttempts[step] ?? 0) + 1;
       calls.push(`${UNDO[step]}#${undoAttempts[step]}`);
       if ((undoAttempts[step] ?? 0) <= (opts.undoFailures?.[step] ?? 0)) throw new Error(`${step} service unavailable`);
+      if (opts.undoRefused === step) {
+        throw ApplicationFailure.create({ type: FailureType.InvalidRequest, message: `${step} refuses the cancel`, nonRetryable: true });
+      }
       return { outcome: 'CANCELLED' };
     };
   }
   // The end record (trip row + outbox event) is not this test's concern.
-  acts.recordTripOutcome = async () => undefined;
+  acts.recordTripOutcome = async (...args: unknown[]) => {
+    calls.push(`recordTripOutcome:${(args[0] as TripView).status}`);
+  };
   return acts;
 }
 
@@ -83,7 +92,7 @@ describe('bookTrip', () => {
     const calls: Calls = [];
     const view = await runTrip(calls);
     expect(view.status).toBe('CONFIRMED');
-    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'capturePayment']);
+    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'capturePayment', 'recordTripOutcome:CONFIRMED']);
     expect(Object.values(view.steps).map((s) => s.status)).toEqual(['DONE', 'DONE', 'DONE', 'DONE']);
   });
 
@@ -100,7 +109,7 @@ describe('bookTrip', () => {
     const calls: Calls = [];
     const view = await runTrip(calls, { failAt });
     expect(view.status).toBe('COMPENSATED');
-    expect(calls).toEqual(expected);
+    expect(calls).toEqual([...expected, 'recordTripOutcome:COMPENSATED']);
     expect(view.reason?.step).toBe(failAt);
     expect(view.reason?.type).toBe(failAt === 'payment' ? FailureType.PaymentDeclined : FailureType.SoldOut);
   });
@@ -109,8 +118,31 @@ describe('bookTrip', () => {
     const calls: Calls = [];
     const view = await runTrip(calls, { failAt: 'car', undoFailures: { hotel: 2 } });
     expect(view.status).toBe('COMPENSATED');
-    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelHotel#2', 'cancelHotel#3', 'cancelFlight#1']);
+    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelHotel#2', 'cancelHotel#3', 'cancelFlight#1', 'recordTripOutcome:COMPENSATED']);
     expect(view.steps.hotel.status).toBe('COMPENSATED');
+  });
+
+  it('ends NEEDS_ATTENTION, still undoing the other steps, when a compensation can never succeed', async () => {
+    const calls: Calls = [];
+    const err = await runTrip(calls, { failAt: 'payment', undoRefused: 'hotel' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe(FailureType.NeedsAttention);
+    const view = cause.details?.[0] as TripView;
+    expect(view.status).toBe('NEEDS_ATTENTION');
+    expect(view.steps.hotel.status).toBe('COMPENSATION_FAILED');
+    expect(view.steps.flight.status).toBe('COMPENSATED');
+    expect(calls).toEqual([
+      'reserveFlight',
+      'reserveHotel',
+      'reserveCar',
+      'capturePayment',
+      'refundPayment#1',
+      'cancelCar#1',
+      'cancelHotel#1',
+      'cancelFlight#1',
+      'recordTripOutcome:NEEDS_ATTENTION',
+    ]);
   });
 
   it('undoes the steps done so far when the user cancels mid-saga', async () => {
@@ -135,6 +167,6 @@ describe('bookTrip', () => {
       return handle.result();
     });
     expect(view.status).toBe('CANCELLED');
-    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelFlight#1']);
+    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelFlight#1', 'recordTripOutcome:CANCELLED']);
   });
 });

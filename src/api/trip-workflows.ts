@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import type { TripRequest, TripView } from '../shared/trip';
 import { TERMINAL_STATUSES } from '../shared/trip';
+import { tripStartOptions } from '../trips/start-options';
 import { readTrip, TripNotFoundError } from '../trips/trip-view';
 import { bookTrip, cancelConfirmedTrip, cancellationWorkflowId, cancelTrip } from '../workflows';
 
@@ -27,7 +28,7 @@ const isAlreadyStarted = (err: unknown) => err instanceof WorkflowExecutionAlrea
 /** Starts `bookTrip` under `tripId`, or attaches to the run that id already has. */
 export async function startBookTrip(client: Client, taskQueue: string, tripId: string, request: TripRequest): Promise<void> {
   try {
-    await client.workflow.start(bookTrip, { taskQueue, workflowId: tripId, args: [request], ...ONCE });
+    await client.workflow.start(bookTrip, { ...tripStartOptions(request, tripId, taskQueue), args: [request], ...ONCE });
   } catch (err) {
     if (!isAlreadyStarted(err)) throw err;
   }

@@ -70,7 +70,10 @@ function toRecord(row: TripRow): TripRecord {
   };
 }
 
-/** Records a trip when it is requested; a second insert of the same trip is ignored. */
+/**
+ * Records a trip when it is requested; a second insert of the same trip is ignored, except that
+ * it names the principal of a row the worker recorded first (its end record knows no principal).
+ */
 export async function insertTrip(
   db: Knex,
   trip: { tripId: string; principal: string | null; request: TripRequest; status: TripStatus },
@@ -89,6 +92,9 @@ export async function insertTrip(
     })
     .onConflict('trip_id')
     .ignore();
+  if (trip.principal !== null) {
+    await db('trips').where({ trip_id: trip.tripId }).whereNull('principal').update({ principal: trip.principal });
+  }
 }
 
 /** Stores the latest view of a trip (its status included). */

@@ -136,6 +136,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     const failures = await saga.runAll();
     if (failures.length > 0) {
       view.status = 'NEEDS_ATTENTION';
+      await recordOutcome(view, request);
       publish();
       throw ApplicationFailure.create({
         type: FailureType.NeedsAttention,
