@@ -169,4 +169,27 @@ describe('bookTrip', () => {
     expect(view.status).toBe('CANCELLED');
     expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelFlight#1', 'recordTripOutcome:CANCELLED']);
   });
+
+  it('compensates and ends Cancelled when the run is cancelled through Temporal', async () => {
+    const calls: Calls = [];
+    const taskQueue = `test-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../src/workflows'),
+      activities: mockActivities(calls, { block: 'hotel' }),
+    });
+    const outcome = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(bookTrip, { taskQueue, workflowId: `trip-${randomUUID()}`, args: [sampleTrip()] });
+      for (let i = 0; i < 100 && (await handle.query(getTrip)).steps.hotel.status !== 'RUNNING'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await handle.cancel();
+      const err = await handle.result().catch((e: unknown) => e);
+      return { err, description: await handle.describe() };
+    });
+    expect(outcome.err).toBeInstanceOf(WorkflowFailedError);
+    expect(outcome.description.status.name).toBe('CANCELLED');
+    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'cancelHotel#1', 'cancelFlight#1', 'recordTripOutcome:CANCELLED']);
+  });
 });
