@@ -6,11 +6,12 @@
 import type { Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
-/** Activities that undo a step; every other saga activity is a forward step. */
+const FORWARD = new Set(['reserveFlight', 'reserveHotel', 'reserveCar', 'capturePayment']);
 const COMPENSATIONS = new Set(['cancelFlight', 'cancelHotel', 'cancelCar', 'refundPayment']);
 
-export const stepKind = (activityType: string): 'compensation' | 'forward' =>
-  COMPENSATIONS.has(activityType) ? 'compensation' : 'forward';
+/** A saga step's role, by activity type; bookkeeping activities are `other`. */
+export const stepKind = (activityType: string): 'forward' | 'compensation' | 'other' =>
+  FORWARD.has(activityType) ? 'forward' : COMPENSATIONS.has(activityType) ? 'compensation' : 'other';
 
 export const stepMetricsInterceptor: ActivityInterceptorsFactory = (ctx: Context) => ({
   inbound: {
@@ -29,8 +30,8 @@ export const stepMetricsInterceptor: ActivityInterceptorsFactory = (ctx: Context
             .add(1, { activity: activityType });
         }
         const fields = { step: activityType, kind, attempt, outcome, durationMs: Math.round(ms * 10) / 10 };
-        if (err) ctx.log.warn('saga step failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
-        else ctx.log.info('saga step done', fields);
+        if (err) ctx.log.warn('activity failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
+        else ctx.log.info('activity done', fields);
       };
       try {
         const result = await next(input);

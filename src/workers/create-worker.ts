@@ -9,6 +9,7 @@ import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { PROJECT_ROOT } from '../dev/project-root';
 import { connectionOptions } from '../temporal/connection';
+import { stepMetricsInterceptor } from '../observability/step-metrics';
 import type { Db } from '../db/knex';
 import { recordTripOutcome } from '../outbox/trip-outcome';
 import { openApiDatabase } from '../trips/trip-records';
@@ -48,6 +49,7 @@ export async function createTripWorker(config: Config, overrides: Partial<Worker
         },
         tripRecorder: (view, request) => recordTripOutcome(apiDb, view, request),
       }),
+      interceptors: { activity: [stepMetricsInterceptor] },
       ...overrides,
     });
     return { worker, connection, apiDb };

@@ -4,17 +4,21 @@
  * for up to WORKER_SHUTDOWN_GRACE_MS, then exits 0. With WORKER_HEALTH_PORT set it serves
  * `GET /healthz` (200 while polling, 503 while draining).
  */
-import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
+import { createLogger } from '../observability/logger';
+import { installWorkerRuntime } from '../observability/worker-runtime';
 import { createTripWorker, usesPrebuiltBundle } from './create-worker';
 import { startHealthServer, type HealthServer } from './health';
 
-const log = (fields: Record<string, unknown>) => console.log(JSON.stringify(fields));
+// JSON lines through pino; the SDK's own lines (with workflowId/runId) join the same stream.
+let logger = createLogger({ logLevel: 'info' }, 'worker');
+const log = ({ msg, ...fields }: Record<string, unknown>) => logger.info(fields, String(msg));
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  logger = createLogger(config, 'worker');
   // The process owns its signals (instead of the SDK's default hook) so the drain is explicit and logged.
-  Runtime.install({ shutdownSignals: [] });
+  const metricsUrl = installWorkerRuntime({ host: config.host, metricsPort: config.worker.metricsPort, logger, shutdownSignals: [] });
   const { worker, connection, apiDb } = await createTripWorker(config, { shutdownGraceTime: config.worker.shutdownGraceMs });
   let health: HealthServer | undefined;
   try {
@@ -38,6 +42,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       prebuiltBundle: usesPrebuiltBundle(),
       healthPort: health?.port ?? null,
+      metrics: metricsUrl ?? null,
     });
     await worker.run();
     log({ msg: 'worker stopped', state: worker.getState() });
