@@ -3,6 +3,7 @@
  * on SQLite and on PostgreSQL. Every Idempotency-Key rule of issue 3 is one test here.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -28,13 +29,34 @@ const TOKENS = new Map([
 ]);
 
 let stack: Stack;
-/** A worker whose payment service never answers: its trips stay BOOKING until cancelled. */
+let flakyPayment: http.Server;
+/**
+ * A worker whose payment service refuses every charge with a 503 (a transient error, retried)
+ * but refunds through the real one: its trips stay BOOKING until cancelled, and can be undone.
+ */
 let stalled: { worker: Worker; connection: NativeConnection; apiDb: Db; running: Promise<void>; taskQueue: string };
 
 beforeAll(async () => {
   stack = await startStack();
   const taskQueue = `stalled-${randomUUID()}`;
-  const deadPayment = `http://127.0.0.1:${await freePort()}`;
+  const realPayment = stack.config.services.payment.url;
+  flakyPayment = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url !== '/charges/refund') {
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":"UNAVAILABLE"}');
+        return;
+      }
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => ['content-type', 'idempotency-key'].includes(k))) as Record<string, string>;
+      fetch(`${realPayment}${req.url}`, { method: 'POST', headers, body: Buffer.concat(chunks) })
+        .then(async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(await r.text()))
+        .catch(() => res.writeHead(502).end());
+    });
+  });
+  const flakyPort = await freePort();
+  await new Promise<void>((resolve) => flakyPayment.listen(flakyPort, '127.0.0.1', resolve));
+  const deadPayment = `http://127.0.0.1:${flakyPort}`;
   const config: Config = {
     ...stack.config,
     temporal: { ...stack.config.temporal, taskQueue },
@@ -52,6 +74,7 @@ afterAll(async () => {
     await stalled.apiDb.destroy();
   }
   await stack?.stop();
+  await new Promise((r) => (flakyPayment ? flakyPayment.close(r) : r(undefined)));
 }, 120_000);
 
 interface Reply {
@@ -425,7 +448,9 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
     expect(res.json().status).toBe('CANCELLED');
     const audit = await auditTrip(stack.config, tripId);
     expect([audit.flight, audit.hotel, audit.car].map((rows) => rows.map((r) => r.status))).toEqual([['CANCELLED'], ['CANCELLED'], ['CANCELLED']]);
-    expect(audit.payment).toEqual([]);
+    // The charge never happened; its refund left a tombstone, so a late charge is refused.
+    expect(audit.payment.filter((c) => c.status === 'CAPTURED')).toEqual([]);
+    expect(invariantViolations('CANCELLED', audit)).toEqual([]);
   });
 
   it('answers 409 to cancelling a trip that already ended otherwise', async () => {

@@ -39,6 +39,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
+  // The loser of the race may still fail later (e.g. the connection closes): that is not unhandled.
+  p.catch(() => undefined);
   try {
     return await Promise.race([p, timeout]);
   } finally {
