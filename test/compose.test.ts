@@ -175,6 +175,40 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/** Packages imported (at run time, not `import type`) by the modules reachable from an entry file. */
+function runtimePackages(entry: string, seen = new Set<string>(), found = new Set<string>()): Set<string> {
+  const file = [entry, `${entry}.ts`, path.join(entry, 'index.ts')].find(
+    (f) => fs.existsSync(f) && fs.statSync(f).isFile(),
+  );
+  if (!file || seen.has(file)) return found;
+  seen.add(file);
+  const source = fs.readFileSync(file, 'utf8');
+  const specifiers = [
+    ...source.matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']+)'/gms),
+    ...source.matchAll(/^import\s+'([^']+)'/gm),
+    ...source.matchAll(/\brequire(?:\.resolve)?\('([^']+)'\)/g),
+  ].map((m) => m[1] as string);
+  for (const spec of specifiers) {
+    if (spec.startsWith('.')) runtimePackages(path.resolve(path.dirname(file), spec), seen, found);
+    else if (!spec.startsWith('node:'))
+      found.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+  }
+  return found;
+}
+
+describe('the image', () => {
+  it('needs only production dependencies for every compose command (it installs with --omit=dev)', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const needed = new Set<string>();
+    for (const [, s] of project) runtimePackages(path.join(PROJECT_DIR, sourceEntry(s).script), new Set(), needed);
+    for (const p of ['@temporalio/worker', '@temporalio/client', 'fastify', 'knex', 'pg', 'nats', 'zod'])
+      expect(needed).toContain(p);
+    expect([...needed].filter((p) => !(p in pkg.dependencies))).toEqual([]);
+  });
+});
+
 describe('Dockerfile', () => {
   const dockerfile = fs.readFileSync(path.join(PROJECT_DIR, 'Dockerfile'), 'utf8');
   const stages = dockerfile.split(/^FROM /m).slice(1);
