@@ -4,6 +4,7 @@
  * schema/compose-spec.json), and against what the project's processes actually read and run.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
@@ -80,6 +81,45 @@ describe('docker-compose.yml', () => {
       expect(config.natsUrl).toBe('nats://nats:4222');
       expect(config.services.flight.url).toBe('http://flight:4001');
       expect(config.services.payment.url).toBe('http://payment:4004');
+    }
+  });
+
+  it('points every process at Temporal Cloud when the TEMPORAL_CLOUD_* variables are exported', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-cloud-'));
+    try {
+      const apiKey = {
+        TEMPORAL_CLOUD_ADDRESS: 'us-east-1.aws.api.temporal.io:7233',
+        TEMPORAL_CLOUD_NAMESPACE: 'trips.a1b2c',
+        TEMPORAL_CLOUD_API_KEY: 'k-123',
+      };
+      const [cert, key] = [path.join(dir, 'client.pem'), path.join(dir, 'client.key')];
+      fs.writeFileSync(cert, 'cert');
+      fs.writeFileSync(key, 'key');
+      const mtls = {
+        TEMPORAL_CLOUD_ADDRESS: 'trips.a1b2c.tmprl.cloud:7233',
+        TEMPORAL_CLOUD_NAMESPACE: 'trips.a1b2c',
+        TEMPORAL_CLOUD_TLS_CERT: cert,
+        TEMPORAL_CLOUD_TLS_KEY: key,
+      };
+      for (const [name, s] of project) {
+        const viaKey = loadConfig(serviceEnv(s, apiKey)).temporal;
+        expect({ name, ...viaKey }).toMatchObject({
+          name,
+          address: apiKey.TEMPORAL_CLOUD_ADDRESS,
+          namespace: 'trips.a1b2c',
+          apiKey: 'k-123',
+          tls: undefined,
+        });
+        const viaCert = loadConfig(serviceEnv(s, mtls)).temporal;
+        expect({ name, ...viaCert }).toMatchObject({
+          name,
+          address: mtls.TEMPORAL_CLOUD_ADDRESS,
+          apiKey: undefined,
+          tls: { certPath: cert, keyPath: key },
+        });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -47,8 +47,11 @@ export function interpolate(value: string, vars: Record<string, string | undefin
   );
 }
 
-/** A service's environment as a name → string map, interpolated. */
-export function serviceEnv(service: ComposeService): Record<string, string> {
+/** A service's environment as a name → string map, interpolated (from `vars`, else defaults). */
+export function serviceEnv(
+  service: ComposeService,
+  vars: Record<string, string | undefined> = {},
+): Record<string, string> {
   const env: Record<string, string> = {};
   const raw = service.environment ?? {};
   const entries: Array<[string, unknown]> = Array.isArray(raw)
@@ -58,7 +61,7 @@ export function serviceEnv(service: ComposeService): Record<string, string> {
       })
     : Object.entries(raw);
   for (const [name, value] of entries)
-    env[name] = interpolate(value === null || value === undefined ? '' : String(value));
+    env[name] = interpolate(value === null || value === undefined ? '' : String(value), vars);
   return env;
 }
 
