@@ -5,9 +5,11 @@
  * as one JSON line with the ratios. Starts its own Temporal dev server, services and worker on
  * free 127.0.0.1 ports and a throwaway database on DATABASE_URL's server (default: the local
  * PostgreSQL); removes all of it at the end.
+ * Order: first-time POSTs, then (once their sagas have finished) healthz, then replays.
  * BENCH_POSTS (default 300), BENCH_REPLAYS (3000), BENCH_HEALTHZ (3000), BENCH_CONCURRENCY (16).
  */
 import { randomUUID } from 'node:crypto';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import knexFactory from 'knex';
 import { buildApp } from '../src/api/app';
 import { openApiDatabase } from '../src/trips/trip-records';
@@ -20,7 +22,8 @@ const num = (name: string, fallback: number) => {
   return Math.floor(v);
 };
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 interface PhaseResult {
@@ -31,7 +34,12 @@ interface PhaseResult {
 }
 
 /** Runs `count` requests, `concurrency` at a time; `check` throws on an unexpected answer. */
-async function phase(count: number, concurrency: number, send: (i: number) => Promise<Response>, check: (r: Response) => void): Promise<PhaseResult> {
+async function phase(
+  count: number,
+  concurrency: number,
+  send: (i: number) => Promise<Response>,
+  check: (r: Response) => void,
+): Promise<PhaseResult> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -47,7 +55,12 @@ async function phase(count: number, concurrency: number, send: (i: number) => Pr
   await Promise.all(Array.from({ length: concurrency }, lane));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { requests: count, rps: round(count / seconds, 1), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+  return {
+    requests: count,
+    rps: round(count / seconds, 1),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -58,6 +71,8 @@ async function main(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbName = `trip_saga_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const databaseUrl = serverUrl.replace(/\/[^/]*$/, `/${dbName}`);
+  // The in-process worker's lines would bury the one JSON line this prints.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
   await admin.raw('CREATE DATABASE ??', [dbName]);
   let stack: Stack | undefined;
@@ -83,14 +98,17 @@ async function main(): Promise<void> {
       }
     };
 
-    const health = await phase(healthz, concurrency, () => fetch(`${address}/healthz`), expect(200, false));
     const first = await phase(posts, concurrency, (i) => post(keys[i]!), expect(202, false));
-    const replay = await phase(replays, concurrency, (i) => post(keys[i % posts]!), expect(202, true));
-
+    // Let the sagas finish, so the in-process worker does not compete with the next phases.
     const settleDeadline = Date.now() + 120_000;
-    while ((await stack.client.workflow.count(`ExecutionStatus = "Running"`)).count > 0 && Date.now() < settleDeadline) {
+    while (
+      (await stack.client.workflow.count(`ExecutionStatus = "Running"`)).count > 0 &&
+      Date.now() < settleDeadline
+    ) {
       await new Promise((r) => setTimeout(r, 500));
     }
+    const health = await phase(healthz, concurrency, () => fetch(`${address}/healthz`), expect(200, false));
+    const replay = await phase(replays, concurrency, (i) => post(keys[i % posts]!), expect(202, true));
     const running = (await stack.client.workflow.count(`ExecutionStatus = "Running"`)).count;
     console.log(
       JSON.stringify({
