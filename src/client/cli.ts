@@ -8,11 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
 import { parseTripRequest } from '../shared/trip-schema';
-import { TERMINAL_STATUSES, TRIP_STATUSES, workflowIdFor, type TripStatus, type TripView } from '../shared/trip';
+import { TRIP_STATUSES, workflowIdFor, type TripStatus, type TripView } from '../shared/trip';
 import { connectClient } from '../temporal/connection';
 import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
 import { bookTrip, cancelTrip } from '../workflows';
+import { tripStatusQuery } from '../shared/search-attributes';
+import { tripStartOptions } from '../trips/start-options';
 import { parseArgs, UsageError } from './args';
+import { followTrip, type ProgressOutput } from './progress';
 import { table, tripJson, tripLines } from './output';
 
 const USAGE = `usage: npm run client -- <command>
@@ -31,12 +34,13 @@ function print(io: Io, view: TripView, json: boolean, extra: Record<string, unkn
   else for (const line of tripLines(view)) io.out(line);
 }
 
-async function waitForEnd(client: Client, workflowId: string): Promise<{ view: TripView; runId: string }> {
-  for (;;) {
-    const snapshot = await readTrip(client, workflowId);
-    if (TERMINAL_STATUSES.includes(snapshot.view.status) && snapshot.executionStatus !== 'RUNNING') return snapshot;
-    await new Promise((r) => setTimeout(r, 300));
-  }
+/** Where `--wait` progress goes: stdout, or stderr with --json (stdout then holds only the JSON object). */
+function progressOutput(io: Io, json: boolean): ProgressOutput {
+  const line = json ? io.err : io.out;
+  const stream = json ? process.stderr : process.stdout;
+  const tty = Boolean(stream.isTTY) && (json ? io.err === console.error : io.out === console.log);
+  if (tty) return { tty, write: (text) => stream.write(text) };
+  return { tty, write: (text) => text.split('\n').filter((l) => l !== '').forEach((l) => line(l)) };
 }
 
 async function book(client: Client, config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
@@ -55,8 +59,7 @@ async function book(client: Client, config: Config, args: ReturnType<typeof pars
   let existed = false;
   try {
     await client.workflow.start(bookTrip, {
-      taskQueue: config.temporal.taskQueue,
-      workflowId,
+      ...tripStartOptions(request, workflowId, config.temporal.taskQueue),
       args: [request],
       // One trip per id, ever: a running one is reused, a closed one is never started again.
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -67,7 +70,8 @@ async function book(client: Client, config: Config, args: ReturnType<typeof pars
     existed = true;
   }
   if (existed && !args.flags.json) io.err(`trip ${workflowId} already exists: showing it instead of starting another`);
-  const snapshot = args.flags.wait ? await waitForEnd(client, workflowId) : await readTrip(client, workflowId);
+  const json = Boolean(args.flags.json);
+  const snapshot = args.flags.wait ? await followTrip(client, workflowId, progressOutput(io, json)) : await readTrip(client, workflowId);
   const url = runUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId, snapshot.runId);
   print(io, snapshot.view, Boolean(args.flags.json));
   if (!args.flags.json) io.out(`  web UI: ${url}`);
@@ -106,7 +110,9 @@ async function list(client: Client, _config: Config, args: ReturnType<typeof par
   const limit = args.flags.limit === undefined ? 20 : Number(args.flags.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
   const rows: Array<{ view: TripView; executionStatus: string; startTime: Date }> = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'bookTrip'` })) {
+  // TripStatus is a search attribute kept current by the workflow: Temporal's visibility filters.
+  const query = wanted === undefined ? `WorkflowType = 'bookTrip'` : tripStatusQuery(String(wanted));
+  for await (const wf of client.workflow.list({ query })) {
     const snapshot = await readTrip(client, wf.workflowId).catch((err) => {
       if (err instanceof TripNotFoundError) return undefined;
       throw err;
