@@ -24,6 +24,9 @@ export interface BatchResult {
   parked: number;
 }
 
+/** Beyond this many aggregates in backoff at once (a transport outage), the rest may share the window. */
+const MAX_EXCLUDED = 1000;
+
 const pending = (q: Knex.QueryBuilder) => q.whereNull('published_at').whereNull('parked_at');
 
 /**
@@ -99,27 +102,26 @@ export async function processBatch(
   publish: (rows: OutboxRow[]) => Promise<PublishOutcome[]>,
   afterPublish?: () => void,
 ): Promise<BatchResult> {
-  const select = (q: Knex | Knex.Transaction) => {
+  const select = async (q: Knex | Knex.Transaction, lock: boolean) => {
     const now = Date.now();
-    return (
-      pending(q<OutboxRow>(OUTBOX_TABLE).select('*'))
-        .andWhere('next_attempt_at', '<=', now)
-        // Rows stuck behind an earlier event waiting in backoff would only fill the batch
-        // window and starve every other aggregate: leave them out.
-        .whereNotExists((sub) =>
-          sub
-            .select(1)
-            .from(`${OUTBOX_TABLE} as prev`)
-            .whereRaw('prev.aggregate_type = ??.aggregate_type', [OUTBOX_TABLE])
-            .andWhereRaw('prev.aggregate_id = ??.aggregate_id', [OUTBOX_TABLE])
-            .andWhereRaw('prev.seq < ??.seq', [OUTBOX_TABLE])
-            .whereNull('prev.published_at')
-            .whereNull('prev.parked_at')
-            .andWhere('prev.next_attempt_at', '>', now),
-        )
-        .orderBy('seq')
-        .limit(limit)
-    );
+    // Rows stuck behind an earlier event waiting in backoff would only fill the batch window
+    // and starve every other aggregate: find those aggregates first (a partial index keeps this
+    // cheap: only events that failed are in it), then leave them out.
+    const waiting = (await pending(q(OUTBOX_TABLE).distinct('aggregate_type', 'aggregate_id'))
+      .andWhere('next_attempt_at', '>', now)
+      .limit(MAX_EXCLUDED)) as Array<{ aggregate_type: string; aggregate_id: string }>;
+    const query = pending(q<OutboxRow>(OUTBOX_TABLE).select('*'))
+      .andWhere('next_attempt_at', '<=', now)
+      .orderBy('seq')
+      .limit(limit);
+    if (lock) query.forUpdate().skipLocked();
+    if (waiting.length > 0) {
+      query.whereNotIn(
+        ['aggregate_type', 'aggregate_id'],
+        waiting.map((w) => [w.aggregate_type, w.aggregate_id]),
+      );
+    }
+    return query;
   };
   const run = async (q: Knex | Knex.Transaction, rows: OutboxRow[]) => {
     const heads = await headsOnly(
@@ -132,9 +134,9 @@ export async function processBatch(
     return mark(q, heads, outcomes, policy);
   };
   if (dialectOf(db) === 'pg') {
-    return db.transaction(async (trx) => run(trx, await select(trx).forUpdate().skipLocked()));
+    return db.transaction(async (trx) => run(trx, await select(trx, true)));
   }
-  return run(db, await select(db));
+  return run(db, await select(db, false));
 }
 
 /** Age (ms) of the oldest event still waiting to be published, 0 when none waits. */

@@ -26,5 +26,9 @@ export const outboxMigration: Migration = {
       t.index(['published_at', 'parked_at', 'seq']);
       t.index(['aggregate_type', 'aggregate_id', 'seq']);
     });
+    // Only events that failed and wait for a retry: tiny, so finding them is cheap.
+    await db.raw(
+      `CREATE INDEX outbox_retry_index ON ${OUTBOX_TABLE} (next_attempt_at) WHERE published_at IS NULL AND parked_at IS NULL`,
+    );
   },
 };
