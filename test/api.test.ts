@@ -15,6 +15,7 @@ import { tripIdFor } from '../src/api/trip-workflows';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db/knex';
 import { fingerprintOf } from '../src/idempotency/fingerprint';
+import { OUTBOX_TABLE } from '../src/outbox/outbox-migration';
 import { openApiDatabase } from '../src/trips/trip-records';
 import { createTripWorker } from '../src/workers/create-worker';
 import { createTestDatabase, type TestDatabase } from './support/pg';
@@ -48,9 +49,15 @@ beforeAll(async () => {
         res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":"UNAVAILABLE"}');
         return;
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => ['content-type', 'idempotency-key'].includes(k))) as Record<string, string>;
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([k]) => ['content-type', 'idempotency-key'].includes(k)),
+      ) as Record<string, string>;
       fetch(`${realPayment}${req.url}`, { method: 'POST', headers, body: Buffer.concat(chunks) })
-        .then(async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(await r.text()))
+        .then(async (r) =>
+          res
+            .writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' })
+            .end(await r.text()),
+        )
         .catch(() => res.writeHead(502).end());
     });
   });
@@ -98,7 +105,11 @@ async function hit(
     for (const v of Array.isArray(value) ? value : [value]) headers.push([name, v]);
   }
   const address = app.server.address() as { port: number };
-  const res = await fetch(`http://127.0.0.1:${address.port}${opts.url}`, { method: opts.method, headers, body: opts.payload });
+  const res = await fetch(`http://127.0.0.1:${address.port}${opts.url}`, {
+    method: opts.method,
+    headers,
+    body: opts.payload,
+  });
   const body = await res.text();
   return { statusCode: res.status, headers: Object.fromEntries(res.headers), body, json: () => JSON.parse(body) };
 }
@@ -156,7 +167,13 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
 
   const post = (
     body: unknown,
-    opts: { key?: string | string[]; token?: string; headers?: Record<string, string>; url?: string; on?: FastifyInstance } = {},
+    opts: {
+      key?: string | string[];
+      token?: string;
+      headers?: Record<string, string>;
+      url?: string;
+      on?: FastifyInstance;
+    } = {},
   ) =>
     hit(opts.on ?? app, {
       method: 'POST',
@@ -169,14 +186,16 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
       },
       payload: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  const get = (url: string, token = ALICE) => hit(app, { method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+  const get = (url: string, token = ALICE) =>
+    hit(app, { method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
   const cancel = (tripId: string, opts: { token?: string; key?: string } = {}) =>
     hit(app, {
       method: 'POST',
       url: `/trips/${tripId}/cancel`,
       headers: { authorization: `Bearer ${opts.token ?? ALICE}`, ...(opts.key ? { 'idempotency-key': opts.key } : {}) },
     });
-  const keyRows = (principal: string, key: string) => countOf(db('idempotency_keys').where({ scope: principal, key }).count({ n: '*' }));
+  const keyRows = (principal: string, key: string) =>
+    countOf(db('idempotency_keys').where({ scope: principal, key }).count({ n: '*' }));
   const tripRows = (tripId: string) => countOf(db('trips').where({ trip_id: tripId }).count({ n: '*' }));
   const allRows = async () => ({
     keys: await countOf(db('idempotency_keys').count({ n: '*' })),
@@ -198,8 +217,15 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
     throw new Error(`trip ${tripId} did not settle: ${JSON.stringify(body)}`);
   };
   const expectProblem = (res: Reply, status: number, code: string) => {
-    expect({ status: res.statusCode, type: res.headers['content-type'] }).toEqual({ status, type: 'application/problem+json; charset=utf-8' });
-    expect(res.json()).toMatchObject({ status, code, type: `urn:trip-saga:problem:${code.toLowerCase().replace(/_/g, '-')}` });
+    expect({ status: res.statusCode, type: res.headers['content-type'] }).toEqual({
+      status,
+      type: 'application/problem+json; charset=utf-8',
+    });
+    expect(res.json()).toMatchObject({
+      status,
+      code,
+      type: `urn:trip-saga:problem:${code.toLowerCase().replace(/_/g, '-')}`,
+    });
   };
 
   it('answers 202 with the trip, its Location and links once the workflow has durably started', async () => {
@@ -208,7 +234,10 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
     expect(res.statusCode).toBe(202);
     const body = res.json();
     expect(body.tripId).toBe(tripIdFor('alice', key));
-    expect(body).toMatchObject({ status: 'PENDING', links: { self: `/trips/${body.tripId}`, cancel: `/trips/${body.tripId}/cancel` } });
+    expect(body).toMatchObject({
+      status: 'PENDING',
+      links: { self: `/trips/${body.tripId}`, cancel: `/trips/${body.tripId}/cancel` },
+    });
     expect(res.headers.location).toBe(`/trips/${body.tripId}`);
     expect(res.headers['idempotent-replayed']).toBeUndefined();
     expect((await stack.client.workflow.getHandle(body.tripId).describe()).type).toBe('bookTrip');
@@ -278,7 +307,10 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
 
   it('stores nothing for a request that fails validation, so a corrected retry with the same key runs', async () => {
     const key = randomUUID();
-    const bad = await post({ ...sampleTrip(), flight: { flightNumber: 'UA100', date: '2027-02-30', seats: 1 } }, { key });
+    const bad = await post(
+      { ...sampleTrip(), flight: { flightNumber: 'UA100', date: '2027-02-30', seats: 1 } },
+      { key },
+    );
     expectProblem(bad, 400, 'VALIDATION_FAILED');
     expect(bad.json().errors.join()).toMatch(/flight\.date/);
     expect(await keyRows('alice', key)).toBe(0);
@@ -333,7 +365,11 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
       fingerprint: fingerprintOf('POST', '/trips', request),
     });
     expect(claim.kind).toBe('claimed');
-    await stack.client.workflow.start('bookTrip', { taskQueue: stack.config.temporal.taskQueue, workflowId: tripId, args: [request] });
+    await stack.client.workflow.start('bookTrip', {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId: tripId,
+      args: [request],
+    });
     expectProblem(await post(request, { key }), 409, 'REQUEST_IN_FLIGHT');
     offsetMs = stack.config.api.idempotencyLockTimeoutMs + 1000;
     const retry = await post(request, { key });
@@ -409,12 +445,21 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
   });
 
   it('lists the caller’s trips filtered by status', async () => {
-    const confirmed = (await post(sampleTrip(), { key: randomUUID(), token: BOB, headers: { prefer: 'wait=20' } })).json();
+    const confirmed = (
+      await post(sampleTrip(), { key: randomUUID(), token: BOB, headers: { prefer: 'wait=20' } })
+    ).json();
     const failed = (
-      await post(sampleTrip({ hotel: { hotelId: 'H-FULL' } }), { key: randomUUID(), token: BOB, headers: { prefer: 'wait=20' } })
+      await post(sampleTrip({ hotel: { hotelId: 'H-FULL' } }), {
+        key: randomUUID(),
+        token: BOB,
+        headers: { prefer: 'wait=20' },
+      })
     ).json();
     expect([confirmed.status, failed.status]).toEqual(['CONFIRMED', 'COMPENSATED']);
-    const compensated = (await get('/trips?status=COMPENSATED', BOB)).json().trips as Array<{ tripId: string; status: string }>;
+    const compensated = (await get('/trips?status=COMPENSATED', BOB)).json().trips as Array<{
+      tripId: string;
+      status: string;
+    }>;
     expect(compensated.map((t) => t.tripId)).toContain(failed.tripId);
     expect(compensated.map((t) => t.tripId)).not.toContain(confirmed.tripId);
     expect(compensated.every((t) => t.status === 'COMPENSATED')).toBe(true);
@@ -429,13 +474,26 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
     expect(res.json()).toMatchObject({ status: 'CANCELLED', steps: { payment: { status: 'COMPENSATED' } } });
     const audit = await auditTrip(stack.config, trip.tripId);
     expect(audit.payment.map((c) => c.status)).toEqual(['REFUNDED']);
-    expect([audit.flight, audit.hotel, audit.car].map((rows) => rows.map((r) => r.status))).toEqual([['CANCELLED'], ['CANCELLED'], ['CANCELLED']]);
+    expect([audit.flight, audit.hotel, audit.car].map((rows) => rows.map((r) => r.status))).toEqual([
+      ['CANCELLED'],
+      ['CANCELLED'],
+      ['CANCELLED'],
+    ]);
     expect(invariantViolations('CANCELLED', audit)).toEqual([]);
     const again = await cancel(trip.tripId);
     expect(again.statusCode).toBe(200);
     expect(again.json().status).toBe('CANCELLED');
     expect(await runsOf(`cancel-${trip.tripId}`)).toHaveLength(1);
     expect((await get(`/trips/${trip.tripId}`)).json().status).toBe('CANCELLED');
+    // The worker's end record: the trip row and one TripCancelled event in its outbox.
+    const workerDb = await openApiDatabase(stack.config);
+    try {
+      const events = await workerDb(OUTBOX_TABLE).where({ aggregate_id: trip.tripId }).pluck('event_type');
+      expect(events.sort()).toEqual(['TripCancelled', 'TripConfirmed']);
+      expect((await workerDb('trips').where({ trip_id: trip.tripId }).first()).status).toBe('CANCELLED');
+    } finally {
+      await workerDb.destroy();
+    }
   });
 
   it('cancels a trip still booking through the workflow update and undoes what it reserved', async () => {
@@ -443,18 +501,28 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
     const tripId = (await post(sampleTrip(), { key: randomUUID(), on: booking })).json().tripId as string;
     // Flight, hotel and car get booked; payment hangs on a service that never answers.
     for (let i = 0; i < 100 && (await auditTrip(stack.config, tripId)).car.length === 0; i++) await sleep(100);
-    const res = await hit(booking, { method: 'POST', url: `/trips/${tripId}/cancel`, headers: { authorization: `Bearer ${ALICE}` } });
+    const res = await hit(booking, {
+      method: 'POST',
+      url: `/trips/${tripId}/cancel`,
+      headers: { authorization: `Bearer ${ALICE}` },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().status).toBe('CANCELLED');
     const audit = await auditTrip(stack.config, tripId);
-    expect([audit.flight, audit.hotel, audit.car].map((rows) => rows.map((r) => r.status))).toEqual([['CANCELLED'], ['CANCELLED'], ['CANCELLED']]);
+    expect([audit.flight, audit.hotel, audit.car].map((rows) => rows.map((r) => r.status))).toEqual([
+      ['CANCELLED'],
+      ['CANCELLED'],
+      ['CANCELLED'],
+    ]);
     // The charge never happened; its refund left a tombstone, so a late charge is refused.
     expect(audit.payment.filter((c) => c.status === 'CAPTURED')).toEqual([]);
     expect(invariantViolations('CANCELLED', audit)).toEqual([]);
   });
 
   it('answers 409 to cancelling a trip that already ended otherwise', async () => {
-    const trip = (await post(sampleTrip({ car: { location: 'NOWHERE' } }), { key: randomUUID(), headers: { prefer: 'wait=20' } })).json();
+    const trip = (
+      await post(sampleTrip({ car: { location: 'NOWHERE' } }), { key: randomUUID(), headers: { prefer: 'wait=20' } })
+    ).json();
     expect(trip.status).toBe('COMPENSATED');
     const res = await cancel(trip.tripId);
     expectProblem(res, 409, 'TRIP_ALREADY_ENDED');
@@ -464,7 +532,11 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
   it('answers client mistakes with 400/413/415/404 problems and writes nothing', async () => {
     const before = await allRows();
     expectProblem(await post('{"customerId": ', { key: randomUUID() }), 400, 'MALFORMED_JSON');
-    expectProblem(await post('hello', { key: randomUUID(), headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectProblem(
+      await post('hello', { key: randomUUID(), headers: { 'content-type': 'text/plain' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     const huge = { ...sampleTrip(), customerId: 'x'.repeat(70 * 1024) };
     expectProblem(await post(huge, { key: randomUUID() }), 413, 'BODY_TOO_LARGE');
     expectProblem(await get('/nowhere'), 404, 'NOT_FOUND');

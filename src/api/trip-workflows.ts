@@ -26,9 +26,18 @@ const ONCE = { workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPoli
 const isAlreadyStarted = (err: unknown) => err instanceof WorkflowExecutionAlreadyStartedError;
 
 /** Starts `bookTrip` under `tripId`, or attaches to the run that id already has. */
-export async function startBookTrip(client: Client, taskQueue: string, tripId: string, request: TripRequest): Promise<void> {
+export async function startBookTrip(
+  client: Client,
+  taskQueue: string,
+  tripId: string,
+  request: TripRequest,
+): Promise<void> {
   try {
-    await client.workflow.start(bookTrip, { ...tripStartOptions(request, tripId, taskQueue), args: [request], ...ONCE });
+    await client.workflow.start(bookTrip, {
+      ...tripStartOptions(request, tripId, taskQueue),
+      args: [request],
+      ...ONCE,
+    });
   } catch (err) {
     if (!isAlreadyStarted(err)) throw err;
   }
@@ -36,13 +45,18 @@ export async function startBookTrip(client: Client, taskQueue: string, tripId: s
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
-  // The loser of the race may still fail later (e.g. the connection closes): that is not unhandled.
-  p.catch(() => undefined);
+/**
+ * Runs Temporal calls with an abort at `ms`: the gRPC calls themselves are cancelled, so nothing
+ * keeps polling (or retrying) behind the caller's back. Resolves undefined when time ran out.
+ */
+async function withDeadline<T>(client: Client, fn: () => Promise<T>, ms: number): Promise<T | undefined> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), ms);
   try {
-    return await Promise.race([p, timeout]);
+    return await client.withAbortSignal(abort.signal, fn);
+  } catch (err) {
+    if (abort.signal.aborted) return undefined;
+    throw err;
   } finally {
     clearTimeout(timer);
   }
@@ -51,7 +65,7 @@ async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined
 /** The view of a workflow, or undefined when Temporal does not know it or cannot answer in time. */
 export async function readView(client: Client, workflowId: string, timeoutMs = 3000): Promise<TripView | undefined> {
   try {
-    return (await withDeadline(readTrip(client, workflowId), timeoutMs))?.view;
+    return (await withDeadline(client, () => readTrip(client, workflowId), timeoutMs))?.view;
   } catch (err) {
     if (err instanceof TripNotFoundError) return undefined;
     throw err;
@@ -79,7 +93,7 @@ export async function cancelRunningTrip(client: Client, tripId: string, waitMs: 
   const handle = client.workflow.getHandle<typeof bookTrip>(tripId);
   try {
     const update = await handle.startUpdate(cancelTrip, { waitForStage: WorkflowUpdateStage.ACCEPTED });
-    return (await withDeadline(update.result(), waitMs)) ?? (await readView(client, tripId));
+    return (await withDeadline(client, () => update.result(), waitMs)) ?? (await readView(client, tripId));
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) return undefined;
     throw err;
@@ -87,7 +101,12 @@ export async function cancelRunningTrip(client: Client, tripId: string, waitMs: 
 }
 
 /** Starts (or attaches to) the one cancellation of a confirmed trip and waits up to `waitMs`. */
-export async function cancelConfirmed(client: Client, taskQueue: string, confirmed: TripView, waitMs: number): Promise<TripView> {
+export async function cancelConfirmed(
+  client: Client,
+  taskQueue: string,
+  confirmed: TripView,
+  waitMs: number,
+): Promise<TripView> {
   const workflowId = cancellationWorkflowId(confirmed.tripId);
   try {
     await client.workflow.start(cancelConfirmedTrip, { taskQueue, workflowId, args: [confirmed], ...ONCE });

@@ -12,6 +12,9 @@ import { describeFailure } from './failure-info';
 
 const compensation = proxyActivities<Activities>(compensationStep);
 
+/** The end record (trip row + TripCancelled event); like bookTrip's, it never fails the run. */
+const recordOutcome = (view: TripView) => compensation.recordTripOutcome({ ...view }).catch(() => undefined);
+
 /** The view of the trip while it is being cancelled (same shape as bookTrip's `getTrip`). */
 export const getCancellation = defineQuery<TripView>('getTrip');
 
@@ -47,6 +50,7 @@ export async function cancelConfirmedTrip(confirmed: TripView): Promise<TripView
   }
   if (failures.length > 0) {
     view.status = 'NEEDS_ATTENTION';
+    await recordOutcome(view);
     throw ApplicationFailure.create({
       type: FailureType.NeedsAttention,
       nonRetryable: true,
@@ -55,5 +59,6 @@ export async function cancelConfirmedTrip(confirmed: TripView): Promise<TripView
     });
   }
   view.status = 'CANCELLED';
+  await recordOutcome(view);
   return view;
 }
