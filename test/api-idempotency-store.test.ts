@@ -26,13 +26,22 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const stores = () => pools.map((db) => new IdempotencyStore(db, { lockTimeoutMs: LOCK_MS, retentionMs: 86_400_000, now: () => now }));
-const request = (key: string) => ({ scope: 'alice', key, method: 'POST', path: '/trips', fingerprint: fingerprintOf('POST', '/trips', { a: 1 }) });
+const stores = () =>
+  pools.map((db) => new IdempotencyStore(db, { lockTimeoutMs: LOCK_MS, retentionMs: 86_400_000, now: () => now }));
+const request = (key: string) => ({
+  scope: 'alice',
+  key,
+  method: 'POST',
+  path: '/trips',
+  fingerprint: fingerprintOf('POST', '/trips', { a: 1 }),
+});
 
 describe('the API idempotency store on PostgreSQL with many connections', () => {
   it('lets exactly one of 100 concurrent claims of one key win; the rest see it in flight', async () => {
     const all = stores();
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => all[i % all.length]!.claim(request('k-race'))));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => all[i % all.length]!.claim(request('k-race'))),
+    );
     expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'in-flight')).toHaveLength(99);
     const rows = await pools[0]!('idempotency_keys').where({ scope: 'alice', key: 'k-race' });
@@ -43,14 +52,20 @@ describe('the API idempotency store on PostgreSQL with many connections', () => 
     const all = stores();
     expect((await all[0]!.claim(request('k-takeover'))).kind).toBe('claimed');
     now += LOCK_MS + 1;
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => all[i % all.length]!.claim(request('k-takeover'))));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => all[i % all.length]!.claim(request('k-takeover'))),
+    );
     expect(results.filter((r) => r.kind === 'claimed')).toEqual([{ kind: 'claimed', takeover: true }]);
   });
 
   it('replays after completion on every connection, and refuses another fingerprint', async () => {
     const all = stores();
     expect((await all[0]!.claim(request('k-done'))).kind).toBe('claimed');
-    await all[1]!.complete('alice', 'k-done', { status: 202, headers: { 'content-type': 'application/json' }, body: '{"x":1}' });
+    await all[1]!.complete('alice', 'k-done', {
+      status: 202,
+      headers: { 'content-type': 'application/json' },
+      body: '{"x":1}',
+    });
     const results = await Promise.all(all.map((s) => s.claim(request('k-done'))));
     expect(results.every((r) => r.kind === 'replay' && r.response.body === '{"x":1}')).toBe(true);
     const other = await all[2]!.claim({ ...request('k-done'), fingerprint: fingerprintOf('POST', '/trips', { a: 2 }) });

@@ -33,7 +33,10 @@ declare module 'fastify' {
 }
 
 const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref()),
+  ]);
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const { api, temporal } = deps.config;

@@ -33,14 +33,26 @@ export interface IdempotentRun {
 
 /** A JSON response as stored: exactly the bytes the first caller got. */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): StoredResponse {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 function problemResponse(problem: HttpProblem): StoredResponse {
-  return { status: problem.status, headers: { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE }, body: JSON.stringify(problem.toBody()) };
+  return {
+    status: problem.status,
+    headers: { ...problem.headers, 'content-type': PROBLEM_CONTENT_TYPE },
+    body: JSON.stringify(problem.toBody()),
+  };
 }
 
-export async function runIdempotent(request: FastifyRequest, reply: FastifyReply, run: IdempotentRun): Promise<FastifyReply> {
+export async function runIdempotent(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  run: IdempotentRun,
+): Promise<FastifyReply> {
   const { store, principal, key } = run;
   const attempt = async () => {
     try {
@@ -72,7 +84,9 @@ export async function runIdempotent(request: FastifyRequest, reply: FastifyReply
     response = await attempt();
   } catch (err) {
     // Nothing final happened (or it will be found again under the same workflow id): let a retry run.
-    await store.release(principal, key).catch((e: unknown) => request.log.error({ err: e }, 'could not release an idempotency key'));
+    await store
+      .release(principal, key)
+      .catch((e: unknown) => request.log.error({ err: e }, 'could not release an idempotency key'));
     throw err;
   }
   await store.complete(principal, key, response);

@@ -2,9 +2,15 @@
 import { HttpProblem } from '../services/http/problem';
 
 export const missingKey = () =>
-  new HttpProblem(400, 'IDEMPOTENCY_KEY_MISSING', 'Idempotency-Key is required', 'send an Idempotency-Key header (1-255 visible ASCII characters)');
+  new HttpProblem(
+    400,
+    'IDEMPOTENCY_KEY_MISSING',
+    'Idempotency-Key is required',
+    'send an Idempotency-Key header (1-255 visible ASCII characters)',
+  );
 
-export const invalidKey = (reason: string) => new HttpProblem(400, 'IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key is not valid', reason);
+export const invalidKey = (reason: string) =>
+  new HttpProblem(400, 'IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key is not valid', reason);
 
 export const keyReused = (key: string, method: string, path: string) =>
   new HttpProblem(
@@ -15,20 +21,37 @@ export const keyReused = (key: string, method: string, path: string) =>
   );
 
 export const requestInFlight = (retryAfterSeconds: number) =>
-  new HttpProblem(409, 'REQUEST_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed', 'retry after the delay in Retry-After', {}, {
-    'retry-after': String(retryAfterSeconds),
-  });
+  new HttpProblem(
+    409,
+    'REQUEST_IN_FLIGHT',
+    'A request with this Idempotency-Key is still being processed',
+    'retry after the delay in Retry-After',
+    {},
+    {
+      'retry-after': String(retryAfterSeconds),
+    },
+  );
 
 export const validationFailed = (errors: string[]) =>
   new HttpProblem(400, 'VALIDATION_FAILED', 'The request is not valid', errors.join('; '), { errors });
 
 export const unauthorized = (detail: string) =>
-  new HttpProblem(401, 'UNAUTHORIZED', 'A valid bearer token is required', detail, {}, { 'www-authenticate': 'Bearer realm="trip-api"' });
+  new HttpProblem(
+    401,
+    'UNAUTHORIZED',
+    'A valid bearer token is required',
+    detail,
+    {},
+    { 'www-authenticate': 'Bearer realm="trip-api"' },
+  );
 
-export const tripNotFound = (tripId: string) => new HttpProblem(404, 'TRIP_NOT_FOUND', 'No such trip', `no trip ${tripId} for this caller`);
+export const tripNotFound = (tripId: string) =>
+  new HttpProblem(404, 'TRIP_NOT_FOUND', 'No such trip', `no trip ${tripId} for this caller`);
 
 export const tripAlreadyEnded = (tripId: string, status: string) =>
-  new HttpProblem(409, 'TRIP_ALREADY_ENDED', 'The trip can no longer be cancelled', `trip ${tripId} is ${status}`, { tripStatus: status });
+  new HttpProblem(409, 'TRIP_ALREADY_ENDED', 'The trip can no longer be cancelled', `trip ${tripId} is ${status}`, {
+    tripStatus: status,
+  });
 
 export const notReady = (checks: Record<string, string>) =>
   new HttpProblem(503, 'NOT_READY', 'A dependency is unreachable', undefined, { checks });

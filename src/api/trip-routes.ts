@@ -48,7 +48,8 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
       (record.status === 'CANCELLING' ? await readCancellation(temporal, record.tripId) : undefined) ??
       (await readView(temporal, record.tripId));
     if (!live) return stored;
-    if (live.status !== record.status || JSON.stringify(live) !== JSON.stringify(record.view)) await updateTripView(db, live);
+    if (live.status !== record.status || JSON.stringify(live) !== JSON.stringify(record.view))
+      await updateTripView(db, live);
     return live;
   }
 
@@ -84,12 +85,15 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
     });
   });
 
-  app.get<{ Params: { tripId: string } }>('/trips/:tripId', async (request) => resource(await currentView(await ownTrip(request))));
+  app.get<{ Params: { tripId: string } }>('/trips/:tripId', async (request) =>
+    resource(await currentView(await ownTrip(request))),
+  );
 
   app.post<{ Params: { tripId: string } }>('/trips/:tripId/cancel', async (request, reply) => {
     const key = requestKey(request, false);
     const record = await ownTrip(request);
-    const waitMs = (preferredWaitSeconds(request.headers.prefer, deps.maxWaitSeconds) || DEFAULT_CANCEL_WAIT_SECONDS) * 1000;
+    const waitMs =
+      (preferredWaitSeconds(request.headers.prefer, deps.maxWaitSeconds) || DEFAULT_CANCEL_WAIT_SECONDS) * 1000;
     return runIdempotent(request, reply, {
       store,
       principal: request.principal,
@@ -97,13 +101,17 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
       execute: async () => {
         let view = await currentView(record);
         if (view.status === 'PENDING' || view.status === 'BOOKING') {
-          view = (await cancelRunningTrip(temporal, record.tripId, waitMs)) ?? (await readView(temporal, record.tripId)) ?? view;
+          view =
+            (await cancelRunningTrip(temporal, record.tripId, waitMs)) ??
+            (await readView(temporal, record.tripId)) ??
+            view;
         }
         if (view.status === 'CONFIRMED') {
           await updateTripView(db, { ...view, status: 'CANCELLING' });
           view = await cancelConfirmed(temporal, taskQueue, view, waitMs);
         }
-        const byCancel = view.status === 'CANCELLING' || view.status === 'CANCELLED' || view.reason?.type === 'Cancelled';
+        const byCancel =
+          view.status === 'CANCELLING' || view.status === 'CANCELLED' || view.reason?.type === 'Cancelled';
         if (!byCancel) throw tripAlreadyEnded(record.tripId, view.status);
         await updateTripView(db, view);
         return jsonResponse(isTerminal(view) ? 200 : 202, resource(view));
