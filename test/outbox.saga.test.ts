@@ -10,6 +10,7 @@ import { openDatabase } from '../src/db/knex';
 import { OutboxRelay } from '../src/outbox/outbox-relay';
 import { createWebhookTransport } from '../src/outbox/webhook-transport';
 import { migrationsFor } from '../src/services/booking-service';
+import { waitForEmails } from '../src/services/notifications/wait-for-email';
 import { notificationsMigrations } from '../src/services/notifications/migrations';
 import { apiMigrations } from '../src/trips/trip-records';
 import { bookTrip } from '../src/workflows';
@@ -58,23 +59,13 @@ const book = (request = sampleTrip()) =>
     args: [request],
   });
 
-async function emailsOf(tripId: string, expected: number) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const emails = (await (await fetch(`${webhook.url}/emails?tripId=${encodeURIComponent(tripId)}`)).json()) as Array<{
-      kind: string;
-      to: string;
-    }>;
-    if (emails.length >= expected || Date.now() > deadline) return emails;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const emailsOf = (tripId: string) => waitForEmails(webhook.url, tripId, 20_000);
 
 describe('saga → outbox → relay → notifications', () => {
   it('sends one confirmation email for a confirmed trip', async () => {
     const view = await book();
     expect(view.status).toBe('CONFIRMED');
-    const emails = await emailsOf(view.tripId, 1);
+    const emails = await emailsOf(view.tripId);
     expect(emails.map((e) => [e.kind, e.to])).toEqual([['confirmation', 'cust-42@customers.example']]);
     // Every service's events reached the inbox too (reservations and the capture send no email).
     const inbox = (await dbs[0]!('inbox')
@@ -86,7 +77,7 @@ describe('saga → outbox → relay → notifications', () => {
   it('sends one "could not book" notice when the hotel is full', async () => {
     const view = await book(sampleTrip({ hotel: { hotelId: 'H-FULL' } }));
     expect(view.status).toBe('COMPENSATED');
-    const emails = await emailsOf(view.tripId, 1);
+    const emails = await emailsOf(view.tripId);
     expect(emails.map((e) => e.kind)).toEqual(['booking-failed']);
   });
 });
