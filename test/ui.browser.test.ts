@@ -6,9 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, ensureChromium } from '../src/dev/ensure-chromium';
+import { FailureType } from '../src/shared/failures';
 import { PROJECT_ROOT } from '../src/dev/project-root';
 import { tripStatusQuery } from '../src/shared/search-attributes';
 import type { TripView } from '../src/shared/trip';
@@ -65,6 +68,23 @@ async function waitForTextInFrames(page: Page, text: string, timeoutMs = 30_000)
   }
   throw new Error(`"${text}" not shown on ${page.url()} within ${timeoutMs} ms`);
 }
+
+/** Activities whose payment is declined and whose hotel can never be cancelled: NEEDS_ATTENTION. */
+const stuckActivities = {
+  reserveFlight: async () => ({ id: 'f-1', status: 'ACTIVE' }),
+  reserveHotel: async () => ({ id: 'h-1', status: 'ACTIVE' }),
+  reserveCar: async () => ({ id: 'c-1', status: 'ACTIVE' }),
+  capturePayment: async () => {
+    throw ApplicationFailure.create({ type: FailureType.PaymentDeclined, message: 'card declined', nonRetryable: true });
+  },
+  cancelFlight: async () => ({ outcome: 'CANCELLED' }),
+  cancelHotel: async () => {
+    throw ApplicationFailure.create({ type: FailureType.InvalidRequest, message: 'hotel refuses the cancel', nonRetryable: true });
+  },
+  cancelCar: async () => ({ outcome: 'CANCELLED' }),
+  refundPayment: async () => ({ outcome: 'NOTHING_TO_REFUND' }),
+  recordTripOutcome: async () => undefined,
+};
 
 describe('the Temporal Web UI', () => {
   it('lists exactly the rolled-back trips for TripStatus = COMPENSATED (visibility query)', async () => {
@@ -124,4 +144,37 @@ describe('the Temporal Web UI', () => {
       await page.close();
     }
   }, 120_000);
+
+  it('makes a NEEDS_ATTENTION run unmistakable: its status, failure banner and step list say so', async () => {
+    const taskQueue = `stuck-${randomUUID()}`;
+    const workflowId = `trip-ui-stuck-${randomUUID().slice(0, 8)}`;
+    const worker = await Worker.create({
+      connection: temporal.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../src/workflows'),
+      activities: stuckActivities,
+    });
+    const request = sampleTrip();
+    // The worker stays up while the page is open: the UI's "current details" come from a query it answers.
+    await worker.runUntil(async () => {
+      const handle = await stack.client.workflow.start(bookTrip, { ...tripStartOptions(request, workflowId, taskQueue), args: [request] });
+      await expect(handle.result()).rejects.toMatchObject({ cause: { message: expect.stringMatching(/^NEEDS ATTENTION/) } });
+      const described = await handle.describe();
+      expect(described.status.name).toBe('FAILED');
+      expect(described.searchAttributes).toMatchObject({ TripStatus: ['NEEDS_ATTENTION'], TripStep: ['hotel'] });
+      const query = encodeURIComponent(`TripStatus="NEEDS_ATTENTION"`);
+      const page = await openPage(`${uiUrl}/namespaces/default/workflows?query=${query}`);
+      try {
+        await page.getByRole('link', { name: workflowId }).first().click({ timeout: 60_000 });
+        await page.getByText(/NEEDS ATTENTION: compensation failed for good/).first().waitFor({ timeout: 60_000 });
+        await page.screenshot({ path: path.join(OUT, 'ui-run-needs-attention.png'), fullPage: true });
+        await page.getByText('User Metadata').first().click();
+        await waitForTextInFrames(page, 'NEEDS ATTENTION: a compensation failed for good');
+        await waitForTextInFrames(page, 'hotel: COMPENSATION_FAILED');
+        await page.screenshot({ path: path.join(OUT, 'ui-run-needs-attention-details.png'), fullPage: true });
+      } finally {
+        await page.close();
+      }
+    });
+  }, 180_000);
 });

@@ -125,8 +125,8 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
       }
     });
     view.status = 'CONFIRMED';
-    await recordOutcome(view, request);
     publish();
+    await recordOutcome(view, request);
     return view;
   } catch (err) {
     const cancelled = cancelRequested || isCancellation(err);
@@ -136,18 +136,19 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     const failures = await saga.runAll();
     if (failures.length > 0) {
       view.status = 'NEEDS_ATTENTION';
-      await recordOutcome(view, request);
       publish();
+      await recordOutcome(view, request);
       throw ApplicationFailure.create({
         type: FailureType.NeedsAttention,
         nonRetryable: true,
-        message: `compensation failed for good: ${failures.map((f) => `${f.name} (${describeFailure(f.error).message})`).join('; ')}`,
+        // The UI shows this message on the run's failure banner: say plainly that a human is needed.
+        message: `NEEDS ATTENTION: compensation failed for good, undo by hand: ${failures.map((f) => `${f.name} (${describeFailure(f.error).message})`).join('; ')}`,
         details: [view],
       });
     }
     view.status = cancelled ? 'CANCELLED' : 'COMPENSATED';
-    await recordOutcome(view, request);
     publish();
+    await recordOutcome(view, request);
     // Temporal's own cancellation ends the run as Cancelled, once everything is undone.
     if (isCancellation(err) && !cancelRequested) throw err;
     return view;
