@@ -22,23 +22,27 @@ beforeAll(async () => {
   stack = await startStack();
   metricsPort = await freePort();
   const { config } = stack;
-  worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/workers/worker.ts'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      TEMPORAL_ADDRESS: config.temporal.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      DATA_DIR: config.dataDir,
-      FLIGHT_URL: config.services.flight.url,
-      HOTEL_URL: config.services.hotel.url,
-      CAR_URL: config.services.car.url,
-      PAYMENT_URL: config.services.payment.url,
-      WORKER_METRICS_PORT: String(metricsPort),
-      LOG_LEVEL: 'info',
+  worker = spawn(
+    process.execPath,
+    [path.join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/workers/worker.ts'],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        TEMPORAL_ADDRESS: config.temporal.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        DATA_DIR: config.dataDir,
+        FLIGHT_URL: config.services.flight.url,
+        HOTEL_URL: config.services.hotel.url,
+        CAR_URL: config.services.car.url,
+        PAYMENT_URL: config.services.payment.url,
+        WORKER_METRICS_PORT: String(metricsPort),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let buffered = '';
   worker.stdout?.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
@@ -65,7 +69,10 @@ afterAll(async () => {
 });
 
 const book = (request = sampleTrip()) =>
-  stack.client.workflow.execute(bookTrip, { ...tripStartOptions(request, `trip-${randomUUID()}`, taskQueue), args: [request] });
+  stack.client.workflow.execute(bookTrip, {
+    ...tripStartOptions(request, `trip-${randomUUID()}`, taskQueue),
+    args: [request],
+  });
 
 async function scrape(): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -87,7 +94,11 @@ describe('worker metrics and logs', () => {
     let body = '';
     for (let i = 0; i < 50; i++) {
       body = await scrape();
-      if (sample(body, 'trip_sagas_compensated_total') >= 1 && sample(body, 'trip_sagas_completed_total', 'CONFIRMED') >= 1) break;
+      if (
+        sample(body, 'trip_sagas_compensated_total') >= 1 &&
+        sample(body, 'trip_sagas_completed_total', 'CONFIRMED') >= 1
+      )
+        break;
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(sample(body, 'trip_sagas_started_total')).toBe(2);
@@ -108,7 +119,10 @@ describe('worker metrics and logs', () => {
 
   it('writes JSON log lines with workflowId and runId on every line about a run', async () => {
     const request = sampleTrip({ hotel: { hotelId: 'H-FULL' } });
-    const handle = await stack.client.workflow.start(bookTrip, { ...tripStartOptions(request, `trip-${randomUUID()}`, taskQueue), args: [request] });
+    const handle = await stack.client.workflow.start(bookTrip, {
+      ...tripStartOptions(request, `trip-${randomUUID()}`, taskQueue),
+      args: [request],
+    });
     await handle.result();
     await new Promise((r) => setTimeout(r, 500));
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);

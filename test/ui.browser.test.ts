@@ -39,7 +39,10 @@ beforeAll(async () => {
   uiUrl = `http://127.0.0.1:${uiPort}`;
   stack = await startStack({ temporal });
   const book = (request: ReturnType<typeof sampleTrip>, id: string) =>
-    stack.client.workflow.execute(bookTrip, { ...tripStartOptions(request, id, stack.config.temporal.taskQueue), args: [request] });
+    stack.client.workflow.execute(bookTrip, {
+      ...tripStartOptions(request, id, stack.config.temporal.taskQueue),
+      args: [request],
+    });
   confirmed = await book(sampleTrip(), confirmedId);
   compensated = await book(sampleTrip({ payment: { token: 'tok_declined' } }), compensatedId);
   browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
@@ -62,7 +65,13 @@ async function waitForTextInFrames(page: Page, text: string, timeoutMs = 30_000)
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
-      if ((await frame.getByText(text).count().catch(() => 0)) > 0) return;
+      if (
+        (await frame
+          .getByText(text)
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return;
     }
     await page.waitForTimeout(250);
   }
@@ -75,11 +84,19 @@ const stuckActivities = {
   reserveHotel: async () => ({ id: 'h-1', status: 'ACTIVE' }),
   reserveCar: async () => ({ id: 'c-1', status: 'ACTIVE' }),
   capturePayment: async () => {
-    throw ApplicationFailure.create({ type: FailureType.PaymentDeclined, message: 'card declined', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.PaymentDeclined,
+      message: 'card declined',
+      nonRetryable: true,
+    });
   },
   cancelFlight: async () => ({ outcome: 'CANCELLED' }),
   cancelHotel: async () => {
-    throw ApplicationFailure.create({ type: FailureType.InvalidRequest, message: 'hotel refuses the cancel', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidRequest,
+      message: 'hotel refuses the cancel',
+      nonRetryable: true,
+    });
   },
   cancelCar: async () => ({ outcome: 'CANCELLED' }),
   refundPayment: async () => ({ outcome: 'NOTHING_TO_REFUND' }),
@@ -95,7 +112,8 @@ describe('the Temporal Web UI', () => {
     // Visibility is eventually consistent: wait until the final upsert is indexed.
     for (let i = 0; i < 50 && !ids.includes(compensatedId); i++) {
       ids.length = 0;
-      for await (const wf of stack.client.workflow.list({ query: tripStatusQuery('COMPENSATED') })) ids.push(wf.workflowId);
+      for await (const wf of stack.client.workflow.list({ query: tripStatusQuery('COMPENSATED') }))
+        ids.push(wf.workflowId);
       if (!ids.includes(compensatedId)) await new Promise((r) => setTimeout(r, 200));
     }
     expect(ids).toEqual([compensatedId]);
@@ -130,7 +148,11 @@ describe('the Temporal Web UI', () => {
       await page.waitForURL(new RegExp(`/workflows/${compensatedId}/`), { timeout: 30_000 });
       await page.getByText('Cancel hotel H-NYC-1 (compensation)').first().waitFor({ timeout: 60_000 });
       await page.screenshot({ path: path.join(OUT, 'ui-run-compensated.png'), fullPage: true });
-      for (const summary of ['Cancel car at JFK (compensation)', 'Cancel flight UA100 (compensation)', 'Capture payment USD 1,234.00']) {
+      for (const summary of [
+        'Cancel car at JFK (compensation)',
+        'Cancel flight UA100 (compensation)',
+        'Capture payment USD 1,234.00',
+      ]) {
         expect(await page.getByText(summary).count()).toBeGreaterThan(0);
       }
       // The confirmed trip's run never compensated: the filter kept it out of this page.
@@ -157,8 +179,13 @@ describe('the Temporal Web UI', () => {
     const request = sampleTrip();
     // The worker stays up while the page is open: the UI's "current details" come from a query it answers.
     await worker.runUntil(async () => {
-      const handle = await stack.client.workflow.start(bookTrip, { ...tripStartOptions(request, workflowId, taskQueue), args: [request] });
-      await expect(handle.result()).rejects.toMatchObject({ cause: { message: expect.stringMatching(/^NEEDS ATTENTION/) } });
+      const handle = await stack.client.workflow.start(bookTrip, {
+        ...tripStartOptions(request, workflowId, taskQueue),
+        args: [request],
+      });
+      await expect(handle.result()).rejects.toMatchObject({
+        cause: { message: expect.stringMatching(/^NEEDS ATTENTION/) },
+      });
       const described = await handle.describe();
       expect(described.status.name).toBe('FAILED');
       expect(described.searchAttributes).toMatchObject({ TripStatus: ['NEEDS_ATTENTION'], TripStep: ['hotel'] });
@@ -166,7 +193,10 @@ describe('the Temporal Web UI', () => {
       const page = await openPage(`${uiUrl}/namespaces/default/workflows?query=${query}`);
       try {
         await page.getByRole('link', { name: workflowId }).first().click({ timeout: 60_000 });
-        await page.getByText(/NEEDS ATTENTION: compensation failed for good/).first().waitFor({ timeout: 60_000 });
+        await page
+          .getByText(/NEEDS ATTENTION: compensation failed for good/)
+          .first()
+          .waitFor({ timeout: 60_000 });
         await page.screenshot({ path: path.join(OUT, 'ui-run-needs-attention.png'), fullPage: true });
         await page.getByText('User Metadata').first().click();
         await waitForTextInFrames(page, 'NEEDS ATTENTION: a compensation failed for good');

@@ -41,11 +41,19 @@ describe('client book --wait and list --status', () => {
     const done = out.filter((l) => /✔ \w+ +DONE/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
     expect(done).toEqual(['flight', 'hotel', 'car', 'payment']);
     expect(out).toContain('trip CONFIRMED');
-    expect(out[out.length - 1]).toMatch(new RegExp(`^  web UI: http://ui\\.test/namespaces/default/workflows/trip-${ids.ok}/[0-9a-f-]+/history$`));
+    expect(out[out.length - 1]).toMatch(
+      new RegExp(`^  web UI: http://ui\\.test/namespaces/default/workflows/trip-${ids.ok}/[0-9a-f-]+/history$`),
+    );
   });
 
   it('shows the failed step and each compensation, in reverse order, for a rolled-back trip', async () => {
-    const { code, out } = await client('book', tripFile(sampleTrip({ payment: { token: 'tok_declined' } })), '--id', ids.rolledBack, '--wait');
+    const { code, out } = await client(
+      'book',
+      tripFile(sampleTrip({ payment: { token: 'tok_declined' } })),
+      '--id',
+      ids.rolledBack,
+      '--wait',
+    );
     expect(code).toBe(0);
     const failedAt = out.findIndex((l) => /✖ payment +FAILED/.test(l));
     expect(failedAt).toBeGreaterThan(-1);
@@ -55,7 +63,14 @@ describe('client book --wait and list --status', () => {
   });
 
   it('keeps --wait --json to one JSON object on stdout, progress on stderr', async () => {
-    const { code, out, err } = await client('book', tripFile(sampleTrip()), '--id', `json-${randomUUID()}`, '--wait', '--json');
+    const { code, out, err } = await client(
+      'book',
+      tripFile(sampleTrip()),
+      '--id',
+      `json-${randomUUID()}`,
+      '--wait',
+      '--json',
+    );
     expect(code).toBe(0);
     expect(out).toHaveLength(1);
     expect(JSON.parse(out[0] as string)).toMatchObject({ status: 'CONFIRMED' });

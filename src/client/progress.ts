@@ -24,7 +24,15 @@ export interface ProgressOutput {
 }
 
 // A step moves PENDING → RUNNING → DONE|FAILED → COMPENSATING → COMPENSATED|COMPENSATION_FAILED.
-const RANK: Record<string, number> = { PENDING: 0, RUNNING: 1, DONE: 2, FAILED: 2, COMPENSATING: 3, COMPENSATED: 4, COMPENSATION_FAILED: 4 };
+const RANK: Record<string, number> = {
+  PENDING: 0,
+  RUNNING: 1,
+  DONE: 2,
+  FAILED: 2,
+  COMPENSATING: 3,
+  COMPENSATED: 4,
+  COMPENSATION_FAILED: 4,
+};
 
 /**
  * The lines announcing what changed between two views of one trip. A poll can miss a short-lived
@@ -47,7 +55,8 @@ export function transitions(before: TripView | undefined, after: TripView): stri
       else lines.push(text);
     };
     if (from < 2 && to > 2) {
-      const failed = after.reason?.step === step || (state.error !== undefined && state.status !== 'COMPENSATION_FAILED');
+      const failed =
+        after.reason?.step === step || (state.error !== undefined && state.status !== 'COMPENSATION_FAILED');
       line(failed ? 'FAILED' : 'DONE', failed ? state.error : undefined);
     }
     line(state.status, state.status === 'COMPENSATED' ? undefined : state.error);
@@ -56,7 +65,12 @@ export function transitions(before: TripView | undefined, after: TripView): stri
 }
 
 /** Polls the trip every `intervalMs`, printing transitions, and resolves with its final snapshot. */
-export async function followTrip(client: Client, workflowId: string, out: ProgressOutput, intervalMs = 250): Promise<TripSnapshot> {
+export async function followTrip(
+  client: Client,
+  workflowId: string,
+  out: ProgressOutput,
+  intervalMs = 250,
+): Promise<TripSnapshot> {
   let last: TripView | undefined;
   let frame = 0;
   const clear = () => out.tty && out.write('\r\x1b[2K');
@@ -73,8 +87,12 @@ export async function followTrip(client: Client, workflowId: string, out: Progre
       return snapshot;
     }
     if (out.tty) {
-      const running = Object.entries(snapshot.view.steps).find(([, s]) => s.status === 'RUNNING' || s.status === 'COMPENSATING');
-      out.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${running ? `${running[0]} ${running[1].status.toLowerCase()}` : snapshot.view.status.toLowerCase()}…`);
+      const running = Object.entries(snapshot.view.steps).find(
+        ([, s]) => s.status === 'RUNNING' || s.status === 'COMPENSATING',
+      );
+      out.write(
+        `\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${running ? `${running[0]} ${running[1].status.toLowerCase()}` : snapshot.view.status.toLowerCase()}…`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

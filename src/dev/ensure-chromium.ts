@@ -30,7 +30,9 @@ function aptGet(args: string[]): void {
 }
 
 /** Returns the chromium executable path, installing Debian's `chromium` package when it is missing. */
-export function ensureChromium(log: (msg: string) => void = (m) => process.stderr.write(`[ensure-chromium] ${m}\n`)): string {
+export function ensureChromium(
+  log: (msg: string) => void = (m) => process.stderr.write(`[ensure-chromium] ${m}\n`),
+): string {
   if (fs.existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
   log(`${CHROMIUM_PATH} missing: apt-get install -y chromium`);
   try {

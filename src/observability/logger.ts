@@ -8,7 +8,11 @@ import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporali
 import type { Config } from '../config';
 
 /** A pino logger tagged with the process name; JSON on stdout, one object a line. */
-export function createLogger(config: Pick<Config, 'logLevel'>, processName: string, destination?: pino.DestinationStream): PinoLogger {
+export function createLogger(
+  config: Pick<Config, 'logLevel'>,
+  processName: string,
+  destination?: pino.DestinationStream,
+): PinoLogger {
   const options = { level: config.logLevel, base: { process: processName, pid: process.pid } };
   return destination ? pino(options, destination) : pino(options);
 }
@@ -23,13 +27,18 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 
 /** Normalises Temporal's log metadata: `workflowRunId` → `runId`, errors serialised by pino. */
 export function runFields(meta: LogMetadata = {}): Record<string, unknown> {
-  const { workflowRunId, taskToken: _taskToken, ...rest } = meta as Record<string, unknown>;
+  // The task token is an opaque binary blob: useless in a log line.
+  const rest: Record<string, unknown> = { ...meta };
+  const workflowRunId = rest.workflowRunId;
+  delete rest.workflowRunId;
+  delete rest.taskToken;
   return workflowRunId === undefined ? rest : { ...rest, runId: workflowRunId };
 }
 
 /** A Temporal `Logger` writing through pino (for `Runtime.install({ logger })`). */
 export function temporalLogger(logger: PinoLogger): TemporalLogger {
-  const write = (level: LogLevel, message: string, meta?: LogMetadata) => logger[LEVELS[level]](runFields(meta), message);
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) =>
+    logger[LEVELS[level]](runFields(meta), message);
   return {
     log: write,
     trace: (m, meta) => write('TRACE', m, meta),

@@ -26,11 +26,16 @@ export const stepMetricsInterceptor: ActivityInterceptorsFactory = (ctx: Context
           .record(ms, { activity: activityType, kind, outcome });
         if (outcome === 'error' && kind === 'compensation') {
           ctx.metricMeter
-            .createCounter('trip_compensation_attempt_failures', 'attempts', 'Compensation attempts that failed (retried)')
+            .createCounter(
+              'trip_compensation_attempt_failures',
+              'attempts',
+              'Compensation attempts that failed (retried)',
+            )
             .add(1, { activity: activityType });
         }
         const fields = { step: activityType, kind, attempt, outcome, durationMs: Math.round(ms * 10) / 10 };
-        if (err) ctx.log.warn('activity failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
+        if (err)
+          ctx.log.warn('activity failed', { ...fields, error: err instanceof Error ? err.message : String(err) });
         else ctx.log.info('activity done', fields);
       };
       try {

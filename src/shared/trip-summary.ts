@@ -38,10 +38,22 @@ export function tripSummary(r: TripRequest): string {
 export function stepSummaries(r: TripRequest): Record<StepName, { forward: string; undo: string }> {
   const money = formatMoney(r.payment.amountCents, r.payment.currency);
   return {
-    flight: { forward: `Reserve flight ${r.flight.flightNumber} on ${r.flight.date}`, undo: `Cancel flight ${r.flight.flightNumber} (compensation)` },
-    hotel: { forward: `Reserve hotel ${r.hotel.hotelId} ${r.hotel.checkIn}→${r.hotel.checkOut}`, undo: `Cancel hotel ${r.hotel.hotelId} (compensation)` },
-    car: { forward: `Reserve car at ${r.car.location} ${r.car.pickUp}→${r.car.dropOff}`, undo: `Cancel car at ${r.car.location} (compensation)` },
-    payment: { forward: `Capture payment ${money} (card ${maskToken(r.payment.token)})`, undo: `Refund payment ${money} (compensation)` },
+    flight: {
+      forward: `Reserve flight ${r.flight.flightNumber} on ${r.flight.date}`,
+      undo: `Cancel flight ${r.flight.flightNumber} (compensation)`,
+    },
+    hotel: {
+      forward: `Reserve hotel ${r.hotel.hotelId} ${r.hotel.checkIn}→${r.hotel.checkOut}`,
+      undo: `Cancel hotel ${r.hotel.hotelId} (compensation)`,
+    },
+    car: {
+      forward: `Reserve car at ${r.car.location} ${r.car.pickUp}→${r.car.dropOff}`,
+      undo: `Cancel car at ${r.car.location} (compensation)`,
+    },
+    payment: {
+      forward: `Capture payment ${money} (card ${maskToken(r.payment.token)})`,
+      undo: `Refund payment ${money} (compensation)`,
+    },
   };
 }
 
@@ -63,8 +75,14 @@ export function progressDetails(view: TripView): string {
   }
   lines.push(`**Trip ${view.status}**`, '');
   for (const [step, s] of Object.entries(view.steps)) {
-    lines.push(`- ${STEP_ICON[s.status] ?? '?'} ${step}: ${s.status}${s.error ? ` (${s.error.type}: ${s.error.message})` : ''}`);
+    lines.push(
+      `- ${STEP_ICON[s.status] ?? '?'} ${step}: ${s.status}${s.error ? ` (${s.error.type}: ${s.error.message})` : ''}`,
+    );
   }
-  if (view.reason) lines.push('', `Reason: ${view.reason.step ? `${view.reason.step} ` : ''}${view.reason.type}: ${view.reason.message}`);
+  if (view.reason)
+    lines.push(
+      '',
+      `Reason: ${view.reason.step ? `${view.reason.step} ` : ''}${view.reason.type}: ${view.reason.message}`,
+    );
   return lines.join('\n');
 }

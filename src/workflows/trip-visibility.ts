@@ -24,7 +24,9 @@ function countTransition(view: TripView, from: string | undefined): void {
     metricMeter.createCounter('trip_sagas_started', 'sagas', 'Trip sagas that started booking').add(1);
   }
   if (['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'].includes(view.status)) {
-    metricMeter.createCounter('trip_sagas_completed', 'sagas', 'Trip sagas that ended, by final status').add(1, { status: view.status });
+    metricMeter
+      .createCounter('trip_sagas_completed', 'sagas', 'Trip sagas that ended, by final status')
+      .add(1, { status: view.status });
   }
   if (view.status === 'COMPENSATED') {
     metricMeter.createCounter('trip_sagas_compensated', 'sagas', 'Trip sagas rolled back after a failed step').add(1);
@@ -32,7 +34,9 @@ function countTransition(view: TripView, from: string | undefined): void {
   if (view.status === 'NEEDS_ATTENTION') {
     for (const [step, s] of Object.entries(view.steps)) {
       if (s.status === 'COMPENSATION_FAILED') {
-        metricMeter.createCounter('trip_compensation_failures', 'compensations', 'Compensations that failed for good').add(1, { step });
+        metricMeter
+          .createCounter('trip_compensation_failures', 'compensations', 'Compensations that failed for good')
+          .add(1, { step });
       }
     }
   }
