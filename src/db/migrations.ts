@@ -19,7 +19,19 @@ export async function runMigrations(db: Knex, migrations: Migration[]): Promise<
     });
     return;
   }
-  await migrate(db, migrations);
+  // SQLite has no advisory lock: processes opening one file together (the API, the worker's end
+  // record, the relay) may race to create knex's tables. The loser retries; knex's lock table
+  // then serialises the migrations themselves.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(db, migrations);
+      return;
+    } catch (err) {
+      const racing = /already exists|already locked|SQLITE_BUSY|database is locked/i.test(String((err as Error).message));
+      if (!racing || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 200)));
+    }
+  }
 }
 
 async function migrate(db: Knex, migrations: Migration[]): Promise<void> {

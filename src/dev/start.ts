@@ -4,6 +4,7 @@
  * Runs until Ctrl-C, which stops every process it started. Set TEMPORAL_ADDRESS to use an
  * existing Temporal server instead of starting one.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -11,7 +12,9 @@ import { loadConfig, type Config } from '../config';
 import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../shared/search-attributes';
 import { parseTripRequest } from '../shared/trip-schema';
 import { connectClient } from '../temporal/connection';
+import { tripStartOptions } from '../trips/start-options';
 import { readTrip, runUrl } from '../trips/trip-view';
+import { waitForEmails } from '../services/notifications/wait-for-email';
 import { bookTrip } from '../workflows';
 import { ChildProcesses, type Child } from './child-processes';
 import { PROJECT_ROOT } from './project-root';
@@ -23,7 +26,10 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: n
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const c of children) {
-      if (c.process.exitCode !== null) throw new Error(`${c.spec.name} exited (${c.process.exitCode}) while waiting for ${what}; see ${c.logPath}`);
+      if (c.process.exitCode !== null) {
+        const tail = fs.readFileSync(c.logPath, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
+        throw new Error(`${c.spec.name} exited (${c.process.exitCode}) while waiting for ${what}; last lines of ${c.logPath}:\n${tail}`);
+      }
     }
     if (await probe().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -57,7 +63,7 @@ async function bookSampleTrip(config: Config): Promise<void> {
   try {
     const request = parseTripRequest(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'trip.json'), 'utf8')));
     const workflowId = `trip-sample-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
-    await client.workflow.start(bookTrip, { taskQueue: config.temporal.taskQueue, workflowId, args: [request] });
+    await client.workflow.start(bookTrip, { ...tripStartOptions(request, workflowId, config.temporal.taskQueue), args: [request] });
     log(`booked sample trip ${workflowId}; waiting for it to finish…`);
     const deadline = Date.now() + 60_000;
     // A query fails while the first workflow task is still being retried; keep asking.
@@ -70,6 +76,9 @@ async function bookSampleTrip(config: Config): Promise<void> {
     if (!snapshot) throw new Error(`could not read sample trip ${workflowId}; see ${path.join(config.dataDir, 'logs', 'worker.log')}`);
     log(`sample trip ${workflowId}: ${snapshot.view.status}`);
     log(`  see it in the Web UI: ${runUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId, snapshot.runId)}`);
+    const emails = await waitForEmails(config.services.notifications.url, workflowId);
+    for (const email of emails) log(`  email sent to ${email.to}: "${email.subject}"`);
+    if (emails.length === 0) log(`  no email yet (see ${path.join(config.dataDir, 'logs', 'relay.log')})`);
   } finally {
     await client.connection.close();
   }
@@ -86,7 +95,24 @@ async function stop(code: number): Promise<void> {
   process.exit(code);
 }
 
+/**
+ * The trip API needs a bearer token: unless API_TOKENS is set, a dev token is made once and kept
+ * in DATA_DIR so it stays the same across restarts.
+ */
+function devApiToken(dataDir: string): string | undefined {
+  if (process.env.API_TOKENS) return undefined;
+  const file = path.join(dataDir, 'dev-api-token');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
 async function main(): Promise<void> {
+  const token = devApiToken(loadConfig().dataDir);
+  // Children inherit the environment: the API accepts the dev token as principal "dev".
+  if (token) process.env.API_TOKENS = `${token}:dev`;
   const config = loadConfig();
   children = new ChildProcesses(config.dataDir);
   await children.reapOrphans(log);
@@ -124,9 +150,11 @@ async function main(): Promise<void> {
   ]) {
     if (child) started.push(child);
   }
-  for (const name of ['flight', 'hotel', 'car', 'payment'] as const) {
-    const url = `${config.services[name].url}/healthz`;
-    await waitFor(`${name} service`, async () => (await fetch(url)).ok, 60_000, started);
+  const healthChecks: Array<[string, string]> = (['flight', 'hotel', 'car', 'payment'] as const).map((n) => [`${n} service`, config.services[n].url]);
+  if (started.some((c) => c.spec.name === 'notifications')) healthChecks.push(['notifications', config.services.notifications.url]);
+  if (started.some((c) => c.spec.name === 'api')) healthChecks.push(['trip API', config.services.api.url]);
+  for (const [what, url] of healthChecks) {
+    await waitFor(what, async () => (await fetch(`${url}/healthz`)).ok, 60_000, started);
   }
   log(`services up: ${(['flight', 'hotel', 'car', 'payment'] as const).map((n) => `${n} ${config.services[n].url}`).join(', ')}`);
   log(`logs of every process: ${path.join(config.dataDir, 'logs')}`);
@@ -141,6 +169,10 @@ async function main(): Promise<void> {
   }
   await bookSampleTrip(config);
   log(`Temporal Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+  if (started.some((c) => c.spec.name === 'api')) {
+    log(`trip API: ${config.services.api.url}  (Authorization: Bearer ${token ?? '<a token from API_TOKENS>'})`);
+  }
+  log(`emails sent: ${config.services.notifications.url}/emails?tripId=<trip id>`);
   log('running; press Ctrl-C to stop everything');
 }
 
