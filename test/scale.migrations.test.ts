@@ -37,3 +37,25 @@ describe('migrations on PostgreSQL', () => {
     }
   });
 });
+
+describe('migrations on SQLite', () => {
+  it('apply once when six connections open the same fresh file at the same moment', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-migrate-'));
+    const opened = await Promise.allSettled(
+      Array.from({ length: 6 }, () => openDatabase('car', { dataDir }, { migrations: migrationsFor('car') })),
+    );
+    const dbs = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    try {
+      expect(opened.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      const db = dbs[0] as Db;
+      expect((await db('knex_migrations').select('name')).map((r) => r.name)).toEqual(migrationsFor('car').map((m) => m.name));
+      expect(Number((await db('resources').count({ n: '*' }))[0]?.n)).toBe(CATALOGS.car.seed.length);
+    } finally {
+      await Promise.all(dbs.map((d) => d.destroy()));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
