@@ -11,7 +11,7 @@ import type { Worker } from '@temporalio/worker';
 import type { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/api/app';
-import { tripIdFor } from '../src/api/trip-workflows';
+import { tripIdFor } from '../src/trips/trip-workflows';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db/knex';
 import { fingerprintOf } from '../src/idempotency/fingerprint';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { runClient } from '../src/client/cli';
-import { auditTrip, startStack, type Stack } from './support/stack';
+import { auditTrip, invariantViolations, startStack, type Stack } from './support/stack';
 import { sampleTrip } from './support/sample-trip';
 
 let stack: Stack;
@@ -74,4 +74,27 @@ it('reports an unknown trip, and answers bad usage with exit code 2', async () =
   await expect(client('status', `missing-${randomUUID()}`)).rejects.toThrow(/no trip/);
   expect((await client('frobnicate')).code).toBe(2);
   await expect(client('list', '--status', 'NOPE')).rejects.toThrow(/--status must be one of/);
+});
+
+it('cancels a confirmed trip through a cancellation run: refunded, released, and shown as CANCELLED', async () => {
+  const id = randomUUID();
+  await client('book', tripFile(sampleTrip()), '--id', id, '--wait', '--json');
+  const cancelled = await client('cancel', id, '--json');
+  expect(cancelled.code).toBe(0);
+  expect(JSON.parse(cancelled.out[0] as string)).toMatchObject({ tripId: `trip-${id}`, status: 'CANCELLED' });
+  const audit = await auditTrip(stack.config, `trip-${id}`);
+  expect(invariantViolations('CANCELLED', audit)).toEqual([]);
+  expect(audit.payment.map((c) => c.status)).toEqual(['REFUNDED']);
+  expect(JSON.parse((await client('status', id, '--json')).out[0] as string)).toMatchObject({ status: 'CANCELLED' });
+  // A second cancel changes nothing and still reports the cancellation.
+  expect((await client('cancel', id, '--json')).code).toBe(0);
+  expect((await auditTrip(stack.config, `trip-${id}`)).payment).toHaveLength(1);
+});
+
+it('refuses to cancel a trip that ended compensated', async () => {
+  const id = randomUUID();
+  await client('book', tripFile(sampleTrip({ hotel: { hotelId: 'H-FULL' } })), '--id', id, '--wait');
+  const res = await client('cancel', id);
+  expect(res.code).toBe(1);
+  expect(res.err.join('\n')).toMatch(/already ended COMPENSATED/);
 });

@@ -11,15 +11,15 @@ import { jsonResponse, requestKey, runIdempotent } from './idempotent-request';
 import { preferredWaitSeconds } from './prefer';
 import { tripAlreadyEnded, tripNotFound, validationFailed } from './problems';
 import {
-  cancelConfirmed,
-  cancelRunningTrip,
+  cancelAnyTrip,
+  endedByCancel,
   isTerminal,
   readCancellation,
   readView,
   startBookTrip,
   tripIdFor,
   waitForClose,
-} from './trip-workflows';
+} from '../trips/trip-workflows';
 
 export interface TripRouteDeps {
   db: Knex;
@@ -99,20 +99,8 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
       principal: request.principal,
       key,
       execute: async () => {
-        let view = await currentView(record);
-        if (view.status === 'PENDING' || view.status === 'BOOKING') {
-          view =
-            (await cancelRunningTrip(temporal, record.tripId, waitMs)) ??
-            (await readView(temporal, record.tripId)) ??
-            view;
-        }
-        if (view.status === 'CONFIRMED') {
-          await updateTripView(db, { ...view, status: 'CANCELLING' });
-          view = await cancelConfirmed(temporal, taskQueue, view, waitMs);
-        }
-        const byCancel =
-          view.status === 'CANCELLING' || view.status === 'CANCELLED' || view.reason?.type === 'Cancelled';
-        if (!byCancel) throw tripAlreadyEnded(record.tripId, view.status);
+        const view = await cancelAnyTrip(temporal, taskQueue, await currentView(record), waitMs);
+        if (!endedByCancel(view)) throw tripAlreadyEnded(record.tripId, view.status);
         await updateTripView(db, view);
         return jsonResponse(isTerminal(view) ? 200 : 202, resource(view));
       },

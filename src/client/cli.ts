@@ -11,7 +11,8 @@ import { parseTripRequest } from '../shared/trip-schema';
 import { TRIP_STATUSES, workflowIdFor, type TripStatus, type TripView } from '../shared/trip';
 import { connectClient } from '../temporal/connection';
 import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
-import { bookTrip, cancelTrip } from '../workflows';
+import { cancelAnyTrip, endedByCancel, readCancellation } from '../trips/trip-workflows';
+import { bookTrip } from '../workflows';
 import { tripStatusQuery } from '../shared/search-attributes';
 import { tripStartOptions } from '../trips/start-options';
 import { parseArgs, UsageError } from './args';
@@ -21,8 +22,11 @@ import { table, tripJson, tripLines } from './output';
 const USAGE = `usage: npm run client -- <command>
   book <trip.json> [--id ID] [--wait] [--json]   start a trip (same --id twice = one trip)
   status <tripId> [--json]                        show a trip and its steps
-  cancel <tripId> [--json]                        cancel a trip in progress, undoing what it did
+  cancel <tripId> [--json]                        cancel a trip, undoing what it did (refund included)
   list [--status STATUS] [--limit N] [--json]     recent trips`;
+
+/** How long `cancel` waits for the undo to finish before printing the state it is in. */
+const CANCEL_WAIT_MS = 60_000;
 
 interface Io {
   out: (line: string) => void;
@@ -82,22 +86,24 @@ async function status(client: Client, config: Config, args: ReturnType<typeof pa
   const id = args.positional[0];
   if (!id) throw new UsageError('status needs a trip id');
   const snapshot = await readTrip(client, workflowIdFor(id));
-  print(io, snapshot.view, Boolean(args.flags.json));
+  // A confirmed trip may have been cancelled since: its cancellation run tells.
+  const view = (snapshot.view.status === 'CONFIRMED' && (await readCancellation(client, snapshot.view.tripId))) || snapshot.view;
+  print(io, view, Boolean(args.flags.json));
   if (!args.flags.json) io.out(`  web UI: ${runUrl(config.temporal.uiUrl, config.temporal.namespace, snapshot.view.workflowId, snapshot.runId)}`);
   return 0;
 }
 
-async function cancel(client: Client, _config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
+async function cancel(client: Client, config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
   const id = args.positional[0];
   if (!id) throw new UsageError('cancel needs a trip id');
-  const workflowId = workflowIdFor(id);
-  const snapshot = await readTrip(client, workflowId);
-  if (snapshot.executionStatus !== 'RUNNING') {
-    io.err(`trip ${workflowId} already ended ${snapshot.view.status}; nothing to cancel in this run`);
-    print(io, snapshot.view, Boolean(args.flags.json));
+  const snapshot = await readTrip(client, workflowIdFor(id));
+  // A trip still booking is stopped and undone; a confirmed one is undone by a cancellation run.
+  const view = await cancelAnyTrip(client, config.temporal.taskQueue, snapshot.view, CANCEL_WAIT_MS);
+  if (!endedByCancel(view)) {
+    io.err(`trip ${view.tripId} already ended ${view.status}; there is nothing to cancel`);
+    print(io, view, Boolean(args.flags.json));
     return 1;
   }
-  const view = await client.workflow.getHandle(workflowId).executeUpdate(cancelTrip);
   print(io, view, Boolean(args.flags.json));
   return 0;
 }
@@ -131,6 +137,7 @@ async function list(client: Client, _config: Config, args: ReturnType<typeof par
 }
 
 const COMMANDS = { book, status, cancel, list } as const;
+
 
 /** Runs one client command; returns the process exit code. */
 export async function runClient(argv: string[], env: NodeJS.ProcessEnv = process.env, io: Io = { out: console.log, err: console.error }): Promise<number> {

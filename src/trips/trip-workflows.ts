@@ -1,6 +1,7 @@
 /**
- * The trip API's side of Temporal: deterministic workflow ids, starts that attach to an existing
- * run instead of starting a second one, bounded reads of a trip's view and the two ways to cancel.
+ * Trips on Temporal, for the trip API and the client script alike: deterministic workflow ids,
+ * starts that attach to an existing run instead of starting a second one, bounded reads of a
+ * trip's view and the two ways to cancel.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -11,8 +12,8 @@ import {
 } from '@temporalio/client';
 import type { TripRequest, TripView } from '../shared/trip';
 import { TERMINAL_STATUSES } from '../shared/trip';
-import { tripStartOptions } from '../trips/start-options';
-import { readTrip, TripNotFoundError } from '../trips/trip-view';
+import { tripStartOptions } from './start-options';
+import { readTrip, TripNotFoundError } from './trip-view';
 import { bookTrip, cancelConfirmedTrip, cancellationWorkflowId, cancelTrip } from '../workflows';
 
 /** `trip-<hash>` of (principal, key): a retry of a crashed request finds the run it started. */
@@ -120,3 +121,22 @@ export async function cancelConfirmed(
 export function readCancellation(client: Client, tripId: string): Promise<TripView | undefined> {
   return readView(client, cancellationWorkflowId(tripId));
 }
+
+/**
+ * Cancels a trip in whatever state it is: the `cancel` update while it books, the one
+ * cancellation run once it is confirmed (refund included). Returns the view afterwards; a trip
+ * that ended otherwise comes back unchanged, for the caller to refuse.
+ */
+export async function cancelAnyTrip(client: Client, taskQueue: string, current: TripView, waitMs: number): Promise<TripView> {
+  let view = current;
+  if (view.status === 'PENDING' || view.status === 'BOOKING') {
+    view = (await cancelRunningTrip(client, view.tripId, waitMs)) ?? (await readView(client, view.tripId)) ?? view;
+  }
+  if (view.status === 'CONFIRMED') view = await cancelConfirmed(client, taskQueue, view, waitMs);
+  return view;
+}
+
+/** True when the view is the outcome of a cancellation (in progress or done). */
+export const endedByCancel = (view: TripView): boolean =>
+  view.status === 'CANCELLING' || view.status === 'CANCELLED' || view.reason?.type === 'Cancelled';
+
