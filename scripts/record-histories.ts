@@ -1,12 +1,14 @@
 /**
  * Records workflow histories for the replay test (test/replay.test.ts) from real runs on the
- * integration stack: a confirmed trip, compensations at two steps and a user cancel.
+ * integration stack: a confirmed trip, compensations at two steps, a user cancel and the
+ * cancellation of a confirmed trip.
  * Run after a deliberate, versioned change to the workflow: `npx tsx scripts/record-histories.ts`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { bookTrip, cancelTrip, getTrip } from '../src/workflows';
+import { tripStartOptions } from '../src/trips/start-options';
+import { cancelAnyTrip } from '../src/trips/trip-workflows';
+import { bookTrip, cancellationWorkflowId, cancelTrip, getTrip } from '../src/workflows';
 import { sampleTrip } from '../test/support/sample-trip';
 import { startStack } from '../test/support/stack';
 
@@ -23,21 +25,27 @@ async function main(): Promise<void> {
     };
     fs.mkdirSync(OUT, { recursive: true });
     for (const [name, request] of Object.entries(cases)) {
-      const handle = await stack.client.workflow.start(bookTrip, { taskQueue, workflowId: `trip-fixture-${name}`, args: [request] });
+      const handle = await stack.client.workflow.start(bookTrip, { ...tripStartOptions(request, `trip-fixture-${name}`, taskQueue), args: [request] });
       await handle.result();
-      fs.writeFileSync(path.join(OUT, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+      fs.writeFileSync(path.join(OUT, `${name}.json`), JSON.stringify(await handle.fetchHistory()));
     }
     // A user cancel while the payment service is down and the saga waits at its last step.
     await stack.services.payment?.close();
-    const handle = await stack.client.workflow.start(bookTrip, { taskQueue, workflowId: 'trip-fixture-cancelled', args: [sampleTrip()] });
+    const handle = await stack.client.workflow.start(bookTrip, { ...tripStartOptions(sampleTrip(), 'trip-fixture-cancelled', taskQueue), args: [sampleTrip()] });
     for (let i = 0; i < 200 && (await handle.query(getTrip)).steps.payment.status !== 'RUNNING'; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
     await stack.startService('payment', Number(new URL(stack.config.services.payment.url).port)).catch(() => undefined);
     await handle.executeUpdate(cancelTrip);
     await handle.result();
-    fs.writeFileSync(path.join(OUT, 'cancelled.json'), historyToJSON(await handle.fetchHistory()));
-    console.log(`recorded ${Object.keys(cases).length + 1} histories in ${OUT}`);
+    fs.writeFileSync(path.join(OUT, 'cancelled.json'), JSON.stringify(await handle.fetchHistory()));
+    // The cancellation run of a confirmed trip.
+    const confirmed = await stack.client.workflow.getHandle('trip-fixture-confirmed').result();
+    await cancelAnyTrip(stack.client, taskQueue, confirmed, 30_000);
+    const cancellation = stack.client.workflow.getHandle(cancellationWorkflowId(confirmed.tripId));
+    await cancellation.result();
+    fs.writeFileSync(path.join(OUT, 'cancel-confirmed.json'), JSON.stringify(await cancellation.fetchHistory()));
+    console.log(`recorded ${Object.keys(cases).length + 2} histories in ${OUT}`);
   } finally {
     await stack.stop();
   }

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 
 const DIR = path.join(__dirname, 'fixtures', 'histories');
@@ -16,7 +16,8 @@ it('has recorded histories to replay', () => {
 });
 
 it.each(files)('replays %s deterministically', async (file) => {
-  const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
+  // The files are the protobuf JSON form of fetchHistory()'s result (enums by name, int64 as strings).
+  const history = temporal.api.history.v1.History.fromObject(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
   await expect(
     Worker.runReplayHistory({ workflowsPath: require.resolve('../src/workflows') }, history, `replay-${file}`),
   ).resolves.toBeUndefined();
