@@ -25,13 +25,19 @@ async function main(): Promise<void> {
     };
     fs.mkdirSync(OUT, { recursive: true });
     for (const [name, request] of Object.entries(cases)) {
-      const handle = await stack.client.workflow.start(bookTrip, { ...tripStartOptions(request, `trip-fixture-${name}`, taskQueue), args: [request] });
+      const handle = await stack.client.workflow.start(bookTrip, {
+        ...tripStartOptions(request, `trip-fixture-${name}`, taskQueue),
+        args: [request],
+      });
       await handle.result();
       fs.writeFileSync(path.join(OUT, `${name}.json`), JSON.stringify(await handle.fetchHistory()));
     }
     // A user cancel while the payment service is down and the saga waits at its last step.
     await stack.services.payment?.close();
-    const handle = await stack.client.workflow.start(bookTrip, { ...tripStartOptions(sampleTrip(), 'trip-fixture-cancelled', taskQueue), args: [sampleTrip()] });
+    const handle = await stack.client.workflow.start(bookTrip, {
+      ...tripStartOptions(sampleTrip(), 'trip-fixture-cancelled', taskQueue),
+      args: [sampleTrip()],
+    });
     for (let i = 0; i < 200 && (await handle.query(getTrip)).steps.payment.status !== 'RUNNING'; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }

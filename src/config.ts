@@ -66,9 +66,18 @@ export const envSchema = z.object({
   OUTBOX_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(500),
   OUTBOX_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(60_000),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(168),
-  OUTBOX_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default('TRIP_EVENTS'),
-  OUTBOX_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/).default('trip-saga.events'),
-  OUTBOX_DURABLE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('notifications'),
+  OUTBOX_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('TRIP_EVENTS'),
+  OUTBOX_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/)
+    .default('trip-saga.events'),
+  OUTBOX_DURABLE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('notifications'),
   OUTBOX_TEST_CRASH_AFTER_PUBLISH: z.enum(['0', '1']).default('0'),
   RELAY_METRICS_PORT: port.default(9465),
   WEBHOOK_SECRET: z.string().min(16).default('dev-only-webhook-secret-change-me'),
@@ -145,12 +154,17 @@ export interface ApiConfig {
 export function parseApiTokens(spec: string | undefined): { tokens: Map<string, string>; problems: string[] } {
   const tokens = new Map<string, string>();
   const problems: string[] = [];
-  for (const pair of (spec ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of (spec ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const at = pair.lastIndexOf(':');
     const token = at > 0 ? pair.slice(0, at) : '';
     const principal = at > 0 ? pair.slice(at + 1) : '';
     if (!/^[\x21-\x7e]{8,}$/.test(token) || !/^[A-Za-z0-9_.@-]{1,64}$/.test(principal)) {
-      problems.push('API_TOKENS: each entry must be token:principal (token of 8+ visible characters, principal of letters, digits, _.@-)');
+      problems.push(
+        'API_TOKENS: each entry must be token:principal (token of 8+ visible characters, principal of letters, digits, _.@-)',
+      );
     } else if (tokens.has(token)) {
       problems.push('API_TOKENS: a token is listed twice');
     } else {
@@ -184,9 +198,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const apiTokens = parseApiTokens(e.API_TOKENS);
   problems.push(...apiTokens.problems);
-  const outboxSources = (e.OUTBOX_SOURCES ?? 'flight,hotel,car,payment,api').split(',').map((v) => v.trim()) as ServiceName[];
+  const outboxSources = (e.OUTBOX_SOURCES ?? 'flight,hotel,car,payment,api')
+    .split(',')
+    .map((v) => v.trim()) as ServiceName[];
   for (const source of outboxSources) {
-    if (!(SERVICE_NAMES as readonly string[]).includes(source)) problems.push(`OUTBOX_SOURCES: unknown service "${source}"`);
+    if (!(SERVICE_NAMES as readonly string[]).includes(source))
+      problems.push(`OUTBOX_SOURCES: unknown service "${source}"`);
   }
   for (const name of ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA'] as const) {
     const file = e[name];
@@ -214,7 +231,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : undefined,
       apiKey: e.TEMPORAL_API_KEY,
       uiPort: e.TEMPORAL_UI_PORT,
-      startDevServer: e.TEMPORAL_DEV_SERVER === 'yes' || (e.TEMPORAL_DEV_SERVER === 'auto' && env.TEMPORAL_ADDRESS === undefined),
+      startDevServer:
+        e.TEMPORAL_DEV_SERVER === 'yes' || (e.TEMPORAL_DEV_SERVER === 'auto' && env.TEMPORAL_ADDRESS === undefined),
       uiUrl: (e.TEMPORAL_UI_URL ?? `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
       cliPath: e.TEMPORAL_CLI_PATH,
       testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
@@ -255,6 +273,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.WEBHOOK_SECRET,
       webhookToleranceMs: e.WEBHOOK_TOLERANCE_SECONDS * 1000,
     },
-    worker: { healthPort: e.WORKER_HEALTH_PORT, shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS, metricsPort: e.WORKER_METRICS_PORT },
+    worker: {
+      healthPort: e.WORKER_HEALTH_PORT,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      metricsPort: e.WORKER_METRICS_PORT,
+    },
   };
 }

@@ -37,7 +37,12 @@ const UNDO: Record<StepName, keyof Activities> = {
 /** Activities that record their calls; `failAt` makes that forward step fail for good. */
 function mockActivities(
   calls: Calls,
-  opts: { failAt?: StepName; undoFailures?: Partial<Record<StepName, number>>; block?: StepName; undoRefused?: StepName } = {},
+  opts: {
+    failAt?: StepName;
+    undoFailures?: Partial<Record<StepName, number>>;
+    block?: StepName;
+    undoRefused?: StepName;
+  } = {},
 ) {
   const acts = {} as Record<keyof Activities, (...args: unknown[]) => Promise<unknown>>;
   const undoAttempts: Partial<Record<StepName, number>> = {};
@@ -53,7 +58,11 @@ function mockActivities(
         }
       }
       if (opts.failAt === step) {
-        throw ApplicationFailure.create({ type: step === 'payment' ? FailureType.PaymentDeclined : FailureType.SoldOut, message: `${step} refused`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: step === 'payment' ? FailureType.PaymentDeclined : FailureType.SoldOut,
+          message: `${step} refused`,
+          nonRetryable: true,
+        });
       }
       return { id: `${step}-1`, status: 'OK' };
     };
@@ -62,7 +71,11 @@ function mockActivities(
       calls.push(`${UNDO[step]}#${undoAttempts[step]}`);
       if ((undoAttempts[step] ?? 0) <= (opts.undoFailures?.[step] ?? 0)) throw new Error(`${step} service unavailable`);
       if (opts.undoRefused === step) {
-        throw ApplicationFailure.create({ type: FailureType.InvalidRequest, message: `${step} refuses the cancel`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.InvalidRequest,
+          message: `${step} refuses the cancel`,
+          nonRetryable: true,
+        });
       }
       return { outcome: 'CANCELLED' };
     };
@@ -92,7 +105,13 @@ describe('bookTrip', () => {
     const calls: Calls = [];
     const view = await runTrip(calls);
     expect(view.status).toBe('CONFIRMED');
-    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'capturePayment', 'recordTripOutcome:CONFIRMED']);
+    expect(calls).toEqual([
+      'reserveFlight',
+      'reserveHotel',
+      'reserveCar',
+      'capturePayment',
+      'recordTripOutcome:CONFIRMED',
+    ]);
     expect(Object.values(view.steps).map((s) => s.status)).toEqual(['DONE', 'DONE', 'DONE', 'DONE']);
   });
 
@@ -102,7 +121,16 @@ describe('bookTrip', () => {
     ['car', ['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelFlight#1']],
     [
       'payment',
-      ['reserveFlight', 'reserveHotel', 'reserveCar', 'capturePayment', 'refundPayment#1', 'cancelCar#1', 'cancelHotel#1', 'cancelFlight#1'],
+      [
+        'reserveFlight',
+        'reserveHotel',
+        'reserveCar',
+        'capturePayment',
+        'refundPayment#1',
+        'cancelCar#1',
+        'cancelHotel#1',
+        'cancelFlight#1',
+      ],
     ],
   ];
   it.each(cases)('compensates in reverse order when the %s step fails', async (failAt, expected) => {
@@ -118,7 +146,17 @@ describe('bookTrip', () => {
     const calls: Calls = [];
     const view = await runTrip(calls, { failAt: 'car', undoFailures: { hotel: 2 } });
     expect(view.status).toBe('COMPENSATED');
-    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelHotel#2', 'cancelHotel#3', 'cancelFlight#1', 'recordTripOutcome:COMPENSATED']);
+    expect(calls).toEqual([
+      'reserveFlight',
+      'reserveHotel',
+      'reserveCar',
+      'cancelCar#1',
+      'cancelHotel#1',
+      'cancelHotel#2',
+      'cancelHotel#3',
+      'cancelFlight#1',
+      'recordTripOutcome:COMPENSATED',
+    ]);
     expect(view.steps.hotel.status).toBe('COMPENSATED');
   });
 
@@ -155,7 +193,11 @@ describe('bookTrip', () => {
       activities: mockActivities(calls, { block: 'car' }),
     });
     const view = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(bookTrip, { taskQueue, workflowId: `trip-${randomUUID()}`, args: [sampleTrip()] });
+      const handle = await env.client.workflow.start(bookTrip, {
+        taskQueue,
+        workflowId: `trip-${randomUUID()}`,
+        args: [sampleTrip()],
+      });
       // Wait until the saga is stuck in the car step, then cancel through the update.
       for (let i = 0; i < 100; i++) {
         const v: TripView = await handle.query(getTrip);
@@ -167,7 +209,15 @@ describe('bookTrip', () => {
       return handle.result();
     });
     expect(view.status).toBe('CANCELLED');
-    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'reserveCar', 'cancelCar#1', 'cancelHotel#1', 'cancelFlight#1', 'recordTripOutcome:CANCELLED']);
+    expect(calls).toEqual([
+      'reserveFlight',
+      'reserveHotel',
+      'reserveCar',
+      'cancelCar#1',
+      'cancelHotel#1',
+      'cancelFlight#1',
+      'recordTripOutcome:CANCELLED',
+    ]);
   });
 
   it('compensates and ends Cancelled when the run is cancelled through Temporal', async () => {
@@ -180,7 +230,11 @@ describe('bookTrip', () => {
       activities: mockActivities(calls, { block: 'hotel' }),
     });
     const outcome = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(bookTrip, { taskQueue, workflowId: `trip-${randomUUID()}`, args: [sampleTrip()] });
+      const handle = await env.client.workflow.start(bookTrip, {
+        taskQueue,
+        workflowId: `trip-${randomUUID()}`,
+        args: [sampleTrip()],
+      });
       for (let i = 0; i < 100 && (await handle.query(getTrip)).steps.hotel.status !== 'RUNNING'; i++) {
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -190,6 +244,12 @@ describe('bookTrip', () => {
     });
     expect(outcome.err).toBeInstanceOf(WorkflowFailedError);
     expect(outcome.description.status.name).toBe('CANCELLED');
-    expect(calls).toEqual(['reserveFlight', 'reserveHotel', 'cancelHotel#1', 'cancelFlight#1', 'recordTripOutcome:CANCELLED']);
+    expect(calls).toEqual([
+      'reserveFlight',
+      'reserveHotel',
+      'cancelHotel#1',
+      'cancelFlight#1',
+      'recordTripOutcome:CANCELLED',
+    ]);
   });
 });

@@ -37,12 +37,20 @@ describe.each(backends)('booking services on %s', (backend) => {
 
   const reserve = (key: string, body: object) =>
     flight.inject({ method: 'POST', url: '/reservations', headers: { 'idempotency-key': key }, payload: body });
-  const flightBody = (tripId: string, extra: object = {}) => ({ tripId, flightNumber: 'UA100', date: '2027-03-01', seats: 1, ...extra });
+  const flightBody = (tripId: string, extra: object = {}) => ({
+    tripId,
+    flightNumber: 'UA100',
+    date: '2027-03-01',
+    seats: 1,
+    ...extra,
+  });
   const count = async (db: Db, table: string) => Number((await db(table).count({ n: '*' }))[0]?.n);
 
   it('books once for 30 concurrent requests with one key, every answer the same', async () => {
     const tripId = `trip-${randomUUID()}`;
-    const responses = await Promise.all(Array.from({ length: 30 }, () => reserve(`${tripId}:flight`, flightBody(tripId))));
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, () => reserve(`${tripId}:flight`, flightBody(tripId))),
+    );
     expect(new Set(responses.map((r) => r.statusCode))).toEqual(new Set([201]));
     expect(new Set(responses.map((r) => r.body)).size).toBe(1);
     expect(responses.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(29);
@@ -72,7 +80,12 @@ describe.each(backends)('booking services on %s', (backend) => {
     await reserve(key, flightBody(tripId, { seats: 3 }));
     const before = await flightDb('allocations').where({ resource_id: 'UA100', day: '2027-03-01' }).first();
     const undo = (k: string) =>
-      flight.inject({ method: 'POST', url: '/reservations/cancel', headers: { 'idempotency-key': k }, payload: { tripId, idempotencyKey: key } });
+      flight.inject({
+        method: 'POST',
+        url: '/reservations/cancel',
+        headers: { 'idempotency-key': k },
+        payload: { tripId, idempotencyKey: key },
+      });
     expect((await undo(`${key}:undo`)).json()).toMatchObject({ outcome: 'CANCELLED' });
     expect((await undo(`${key}:undo`)).headers['idempotent-replayed']).toBe('true');
     expect((await undo(`${key}:undo-again`)).json()).toMatchObject({ outcome: 'ALREADY_CANCELLED' });
@@ -95,7 +108,12 @@ describe.each(backends)('booking services on %s', (backend) => {
   it('captures, declines and refunds charges by key', async () => {
     const tripId = `trip-${randomUUID()}`;
     const charge = (key: string, token: string) =>
-      payment.inject({ method: 'POST', url: '/charges', headers: { 'idempotency-key': key }, payload: { tripId, token, amountCents: 5000, currency: 'USD' } });
+      payment.inject({
+        method: 'POST',
+        url: '/charges',
+        headers: { 'idempotency-key': key },
+        payload: { tripId, token, amountCents: 5000, currency: 'USD' },
+      });
     expect((await charge(`${tripId}:payment`, 'tok_visa')).statusCode).toBe(201);
     const declined = await charge(`${tripId}-2:payment`, 'tok_declined');
     expect(declined.statusCode).toBe(402);
@@ -108,18 +126,75 @@ describe.each(backends)('booking services on %s', (backend) => {
     });
     expect(refund.json()).toMatchObject({ outcome: 'REFUNDED' });
     const audit = await payment.inject({ method: 'GET', url: `/charges?tripId=${tripId}` });
-    expect(audit.json()).toEqual([expect.objectContaining({ status: 'REFUNDED', amountCents: 5000, tokenLast4: 'visa' })]);
+    expect(audit.json()).toEqual([
+      expect.objectContaining({ status: 'REFUNDED', amountCents: 5000, tokenLast4: 'visa' }),
+    ]);
   });
 
   describe('rejects bad input with a clear 4xx and writes nothing', () => {
-    const cases: Array<[string, () => Promise<{ statusCode: number; headers: Record<string, unknown>; json: () => { code: string } }>, number, string]> = [
-      ['malformed JSON', () => flight.inject({ method: 'POST', url: '/reservations', headers: { 'idempotency-key': 'k-1', 'content-type': 'application/json' }, payload: '{"tripId":' }), 400, 'MALFORMED_JSON'],
-      ['a missing field', () => reserve('k-2', { tripId: 'trip-x', flightNumber: 'UA100', seats: 1 }), 400, 'VALIDATION_FAILED'],
-      ['an unknown flight', () => reserve('k-3', flightBody('trip-x', { flightNumber: 'ZZ999' })), 422, 'UNKNOWN_FLIGHT'],
-      ['a negative amount', () => payment.inject({ method: 'POST', url: '/charges', headers: { 'idempotency-key': 'k-4' }, payload: { tripId: 'trip-x', token: 'tok_visa', amountCents: -5, currency: 'USD' } }), 400, 'VALIDATION_FAILED'],
+    const cases: Array<
+      [
+        string,
+        () => Promise<{ statusCode: number; headers: Record<string, unknown>; json: () => { code: string } }>,
+        number,
+        string,
+      ]
+    > = [
+      [
+        'malformed JSON',
+        () =>
+          flight.inject({
+            method: 'POST',
+            url: '/reservations',
+            headers: { 'idempotency-key': 'k-1', 'content-type': 'application/json' },
+            payload: '{"tripId":',
+          }),
+        400,
+        'MALFORMED_JSON',
+      ],
+      [
+        'a missing field',
+        () => reserve('k-2', { tripId: 'trip-x', flightNumber: 'UA100', seats: 1 }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [
+        'an unknown flight',
+        () => reserve('k-3', flightBody('trip-x', { flightNumber: 'ZZ999' })),
+        422,
+        'UNKNOWN_FLIGHT',
+      ],
+      [
+        'a negative amount',
+        () =>
+          payment.inject({
+            method: 'POST',
+            url: '/charges',
+            headers: { 'idempotency-key': 'k-4' },
+            payload: { tripId: 'trip-x', token: 'tok_visa', amountCents: -5, currency: 'USD' },
+          }),
+        400,
+        'VALIDATION_FAILED',
+      ],
       ['an over-long key', () => reserve('k'.repeat(256), flightBody('trip-x')), 400, 'IDEMPOTENCY_KEY_INVALID'],
-      ['no key at all', () => flight.inject({ method: 'POST', url: '/reservations', payload: flightBody('trip-x') }), 400, 'IDEMPOTENCY_KEY_INVALID'],
-      ['a wrong content type', () => flight.inject({ method: 'POST', url: '/reservations', headers: { 'idempotency-key': 'k-5', 'content-type': 'text/plain' }, payload: 'hello' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [
+        'no key at all',
+        () => flight.inject({ method: 'POST', url: '/reservations', payload: flightBody('trip-x') }),
+        400,
+        'IDEMPOTENCY_KEY_INVALID',
+      ],
+      [
+        'a wrong content type',
+        () =>
+          flight.inject({
+            method: 'POST',
+            url: '/reservations',
+            headers: { 'idempotency-key': 'k-5', 'content-type': 'text/plain' },
+            payload: 'hello',
+          }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
       ['an unknown route', () => flight.inject({ method: 'POST', url: '/nope', payload: {} }), 404, 'NOT_FOUND'],
     ];
     it.each(cases)('%s', async (_name, send, status, code) => {
@@ -129,7 +204,9 @@ describe.each(backends)('booking services on %s', (backend) => {
       expect(res.statusCode).toBe(status);
       expect(String(res.headers['content-type'])).toContain('application/problem+json');
       expect(res.json().code).toBe(code);
-      expect((await count(flightDb, 'idempotency_keys')) + (await count(paymentDb, 'idempotency_keys'))).toBe(beforeKeys);
+      expect((await count(flightDb, 'idempotency_keys')) + (await count(paymentDb, 'idempotency_keys'))).toBe(
+        beforeKeys,
+      );
       expect((await count(flightDb, 'reservations')) + (await count(paymentDb, 'charges'))).toBe(beforeRows);
     });
   });

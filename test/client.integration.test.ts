@@ -21,7 +21,11 @@ afterAll(async () => {
 async function client(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runClient(argv, { TEMPORAL_ADDRESS: stack.config.temporal.address }, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runClient(
+    argv,
+    { TEMPORAL_ADDRESS: stack.config.temporal.address },
+    { out: (l) => out.push(l), err: (l) => err.push(l) },
+  );
   return { code, out, err };
 }
 
@@ -44,7 +48,10 @@ it('books with --wait --json and prints exactly one JSON object', async () => {
 it('starts one trip when the same --id is booked twice, even at once', async () => {
   const id = randomUUID();
   const file = tripFile(sampleTrip());
-  const results = await Promise.all([client('book', file, '--id', id, '--json'), client('book', file, '--id', id, '--json')]);
+  const results = await Promise.all([
+    client('book', file, '--id', id, '--json'),
+    client('book', file, '--id', id, '--json'),
+  ]);
   expect(results.map((r) => r.code)).toEqual([0, 0]);
   await client('book', file, '--id', id, '--wait', '--json');
   const runs = [];
@@ -60,7 +67,10 @@ it('shows the reason of a compensated trip in status', async () => {
   await client('book', tripFile(sampleTrip({ car: { location: 'NOWHERE' } })), '--id', id, '--wait');
   const { code, out } = await client('status', id, '--json');
   expect(code).toBe(0);
-  expect(JSON.parse(out[0] as string)).toMatchObject({ status: 'COMPENSATED', reason: { step: 'car', type: 'SoldOutError' } });
+  expect(JSON.parse(out[0] as string)).toMatchObject({
+    status: 'COMPENSATED',
+    reason: { step: 'car', type: 'SoldOutError' },
+  });
 });
 
 it('refuses an invalid trip file with every problem named, and starts nothing', async () => {

@@ -26,11 +26,24 @@ async function runChaos(faults: string): Promise<void> {
     sampleTrip({ flight: { seats: 2 } }),
     sampleTrip({ hotel: { rooms: 3 } }),
   ];
-  const expected = ['CONFIRMED', 'CONFIRMED', 'COMPENSATED', 'COMPENSATED', 'COMPENSATED', 'COMPENSATED', 'CONFIRMED', 'CONFIRMED'];
+  const expected = [
+    'CONFIRMED',
+    'CONFIRMED',
+    'COMPENSATED',
+    'COMPENSATED',
+    'COMPENSATED',
+    'COMPENSATED',
+    'CONFIRMED',
+    'CONFIRMED',
+  ];
   const ids = requests.map(() => `trip-chaos-${randomUUID()}`);
   const views = await Promise.all(
     requests.map((request, i) =>
-      stack.client.workflow.execute(bookTrip, { taskQueue: stack.config.temporal.taskQueue, workflowId: ids[i] as string, args: [request] }),
+      stack.client.workflow.execute(bookTrip, {
+        taskQueue: stack.config.temporal.taskQueue,
+        workflowId: ids[i] as string,
+        args: [request],
+      }),
     ),
   );
   expect(views.map((v) => v.status)).toEqual(expected);
@@ -45,7 +58,10 @@ async function runChaos(faults: string): Promise<void> {
   const known = new Set(ids);
   for (const view of views) {
     const audit = await auditTrip(stack.config, view.tripId);
-    expect({ trip: view.tripId, problems: invariantViolations(view.status, audit) }).toEqual({ trip: view.tripId, problems: [] });
+    expect({ trip: view.tripId, problems: invariantViolations(view.status, audit) }).toEqual({
+      trip: view.tripId,
+      problems: [],
+    });
     // Invariant 2: one key, at most one side effect (a row per forward key, never two).
     for (const rows of Object.values(audit)) {
       expect(rows.length).toBeLessThanOrEqual(1);

@@ -16,7 +16,13 @@ describe.each(backends)('IdempotencyStore on %s', (backend) => {
   let dataDir: string;
   let clock = 1_000_000;
   let store: IdempotencyStore;
-  const req = (key: string, fingerprint = 'fp-1') => ({ scope: 'alice', key, method: 'POST', path: '/trips', fingerprint });
+  const req = (key: string, fingerprint = 'fp-1') => ({
+    scope: 'alice',
+    key,
+    method: 'POST',
+    path: '/trips',
+    fingerprint,
+  });
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-store-'));
@@ -96,7 +102,11 @@ describe('IdempotencyStore under concurrency on PostgreSQL', () => {
     const pg = await createTestDatabase('race');
     const dbs: Db[] = [];
     try {
-      const setup = await openDatabase('api', { dataDir: os.tmpdir(), databaseUrl: pg.url }, { migrations: [idempotencyMigration] });
+      const setup = await openDatabase(
+        'api',
+        { dataDir: os.tmpdir(), databaseUrl: pg.url },
+        { migrations: [idempotencyMigration] },
+      );
       dbs.push(setup);
       // Each claimer has a pool of its own, so the race is between real backend connections.
       for (let i = 0; i < 8; i++) {

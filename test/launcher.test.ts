@@ -25,12 +25,18 @@ const alive = (pid: number) => {
 };
 const childPids = (): number[] =>
   fs.existsSync(path.join(dataDir, 'pids'))
-    ? fs.readdirSync(path.join(dataDir, 'pids')).map((f) => Number(fs.readFileSync(path.join(dataDir, 'pids', f), 'utf8').split('\n')[0]))
+    ? fs
+        .readdirSync(path.join(dataDir, 'pids'))
+        .map((f) => Number(fs.readFileSync(path.join(dataDir, 'pids', f), 'utf8').split('\n')[0]))
     : [];
 
 /** Starts the launcher and resolves with its output once it says it is running. */
 function launch(): Promise<{ proc: ChildProcess; output: () => string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/dev/start.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/dev/start.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   launched.push(proc);
   let out = '';
   proc.stdout?.on('data', (d) => (out += d));
@@ -84,7 +90,11 @@ it('runs the stack, survives a kill -9 of the launcher, and stops everything on 
   expect(second.output()).toMatch(/sample trip trip-sample-\S+: CONFIRMED/);
 
   // The run booked before the kill -9 is still in Temporal's SQLite file.
-  const status = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/client/cli.ts'), 'status', firstTrip as string, '--json'], { cwd: ROOT, env });
+  const status = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'src/client/cli.ts'), 'status', firstTrip as string, '--json'],
+    { cwd: ROOT, env },
+  );
   let out = '';
   status.stdout.on('data', (d) => (out += d));
   expect(await new Promise((r) => status.once('exit', r))).toBe(0);

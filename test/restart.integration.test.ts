@@ -25,7 +25,20 @@ let stack: Stack | undefined;
 async function startServer(): Promise<void> {
   server = spawn(
     temporalCliPath(),
-    ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--db-filename', dbFile, '--log-level', 'error', ...DEV_SERVER_SEARCH_ATTRIBUTE_ARGS],
+    [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--headless',
+      '--db-filename',
+      dbFile,
+      '--log-level',
+      'error',
+      ...DEV_SERVER_SEARCH_ATTRIBUTE_ARGS,
+    ],
     { stdio: 'ignore' },
   );
   for (let i = 0; i < 200; i++) {
@@ -64,8 +77,16 @@ it('resumes an unfinished saga after the Temporal server is killed with -9 and r
   const taskQueue = stack.config.temporal.taskQueue;
   const earlier = `trip-restart-done-${Date.now()}`;
   const unfinished = `trip-restart-open-${Date.now()}`;
-  await stack.client.workflow.execute(bookTrip, { taskQueue, workflowId: earlier, args: [sampleTrip({ hotel: { hotelId: 'H-FULL' } })] });
-  const handle = await stack.client.workflow.start(bookTrip, { taskQueue, workflowId: unfinished, args: [sampleTrip()] });
+  await stack.client.workflow.execute(bookTrip, {
+    taskQueue,
+    workflowId: earlier,
+    args: [sampleTrip({ hotel: { hotelId: 'H-FULL' } })],
+  });
+  const handle = await stack.client.workflow.start(bookTrip, {
+    taskQueue,
+    workflowId: unfinished,
+    args: [sampleTrip()],
+  });
   let view: TripView | undefined;
   for (let i = 0; i < 200 && view?.steps.payment.status !== 'RUNNING'; i++) {
     await new Promise((r) => setTimeout(r, 100));

@@ -44,7 +44,11 @@ describe('bookTrip against the real services', () => {
 
   it('books once when the same trip is started twice with one workflow id', async () => {
     const workflowId = `trip-${randomUUID()}`;
-    const options = { taskQueue: stack.config.temporal.taskQueue, workflowId, args: [sampleTrip()] as [ReturnType<typeof sampleTrip>] };
+    const options = {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId,
+      args: [sampleTrip()] as [ReturnType<typeof sampleTrip>],
+    };
     const first = await stack.client.workflow.start(bookTrip, options);
     await expect(stack.client.workflow.start(bookTrip, options)).rejects.toThrow(/already started/i);
     const view = await first.result();

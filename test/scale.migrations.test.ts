@@ -49,9 +49,13 @@ describe('migrations on SQLite', () => {
     );
     const dbs = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
-      expect(opened.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      expect(
+        opened.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+      ).toEqual([]);
       const db = dbs[0] as Db;
-      expect((await db('knex_migrations').select('name')).map((r) => r.name)).toEqual(migrationsFor('car').map((m) => m.name));
+      expect((await db('knex_migrations').select('name')).map((r) => r.name)).toEqual(
+        migrationsFor('car').map((m) => m.name),
+      );
       expect(Number((await db('resources').count({ n: '*' }))[0]?.n)).toBe(CATALOGS.car.seed.length);
     } finally {
       await Promise.all(dbs.map((d) => d.destroy()));

@@ -52,7 +52,11 @@ export function createActivities(deps: ActivityDeps) {
     const ctx = Context.current();
     const workflowId = ctx.info.workflowExecution?.workflowId;
     if (!workflowId) {
-      throw ApplicationFailure.create({ type: FailureType.InvalidRequest, message: 'saga activities run only inside a workflow', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: FailureType.InvalidRequest,
+        message: 'saga activities run only inside a workflow',
+        nonRetryable: true,
+      });
     }
     return { workflowId, signal: ctx.cancellationSignal };
   };

@@ -38,18 +38,25 @@ export async function postIdempotent<T>(call: ServiceCall): Promise<T> {
   } catch (err) {
     // A dropped connection or a timeout: the service may or may not have committed. The retry
     // with the same key finds out.
-    throw ApplicationFailure.retryable(`${call.service}: no answer from ${call.url} (${(err as Error).message})`, SERVICE_UNAVAILABLE);
+    throw ApplicationFailure.retryable(
+      `${call.service}: no answer from ${call.url} (${(err as Error).message})`,
+      SERVICE_UNAVAILABLE,
+    );
   }
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
-    throw ApplicationFailure.retryable(`${call.service}: answered ${response.status} with a body that is not JSON`, SERVICE_UNAVAILABLE);
+    throw ApplicationFailure.retryable(
+      `${call.service}: answered ${response.status} with a body that is not JSON`,
+      SERVICE_UNAVAILABLE,
+    );
   }
   if (response.ok) return json as T;
 
   const problem = (json ?? {}) as Problem;
-  const what = `${call.service} answered ${response.status} ${problem.code ?? ''}: ${problem.detail ?? problem.title ?? text}`.trim();
+  const what =
+    `${call.service} answered ${response.status} ${problem.code ?? ''}: ${problem.detail ?? problem.title ?? text}`.trim();
   if (response.status >= 500 || response.status === 429 || problem.code === 'REQUEST_IN_FLIGHT') {
     throw ApplicationFailure.retryable(what, SERVICE_UNAVAILABLE);
   }

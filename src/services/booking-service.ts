@@ -35,7 +35,10 @@ export function buildApp(deps: BookingServiceDeps): FastifyInstance {
   const app = createHttpApp({ logger: deps.logger });
   const ctx: ServiceContext = {
     db: deps.db,
-    store: new IdempotencyStore(deps.db, { lockTimeoutMs: SERVICE_LOCK_TIMEOUT_MS, retentionMs: SERVICE_KEY_RETENTION_MS }),
+    store: new IdempotencyStore(deps.db, {
+      lockTimeoutMs: SERVICE_LOCK_TIMEOUT_MS,
+      retentionMs: SERVICE_KEY_RETENTION_MS,
+    }),
     scope: deps.name,
     faults: deps.faults ?? parseFaults(undefined),
     stats: deps.stats ?? newServiceStats(),

@@ -46,13 +46,7 @@ export const STEPS = ['flight', 'hotel', 'car', 'payment'] as const;
 export type StepName = (typeof STEPS)[number];
 
 export type StepStatus =
-  | 'PENDING'
-  | 'RUNNING'
-  | 'DONE'
-  | 'FAILED'
-  | 'COMPENSATING'
-  | 'COMPENSATED'
-  | 'COMPENSATION_FAILED';
+  'PENDING' | 'RUNNING' | 'DONE' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED' | 'COMPENSATION_FAILED';
 
 export interface StepView {
   status: StepStatus;

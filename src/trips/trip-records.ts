@@ -99,7 +99,9 @@ export async function insertTrip(
 
 /** Stores the latest view of a trip (its status included). */
 export async function updateTripView(db: Knex, view: TripView): Promise<void> {
-  await db('trips').where({ trip_id: view.tripId }).update({ status: view.status, view: JSON.stringify(view), updated_at: Date.now() });
+  await db('trips')
+    .where({ trip_id: view.tripId })
+    .update({ status: view.status, view: JSON.stringify(view), updated_at: Date.now() });
 }
 
 export async function findTrip(db: Knex, tripId: string): Promise<TripRecord | undefined> {
@@ -107,8 +109,13 @@ export async function findTrip(db: Knex, tripId: string): Promise<TripRecord | u
   return row ? toRecord(row) : undefined;
 }
 
-export async function listTrips(db: Knex, filter: { principal?: string; status?: TripStatus; limit?: number }): Promise<TripRecord[]> {
-  const q = db<TripRow>('trips').orderBy('created_at', 'desc').limit(filter.limit ?? 100);
+export async function listTrips(
+  db: Knex,
+  filter: { principal?: string; status?: TripStatus; limit?: number },
+): Promise<TripRecord[]> {
+  const q = db<TripRow>('trips')
+    .orderBy('created_at', 'desc')
+    .limit(filter.limit ?? 100);
   if (filter.principal !== undefined) q.where({ principal: filter.principal });
   if (filter.status) q.where({ status: filter.status });
   return (await q).map(toRecord);

@@ -21,7 +21,11 @@ export interface TripSnapshot {
   runId: string;
 }
 
-async function viewOfClosedRun(handle: WorkflowHandle<typeof bookTrip>, workflowId: string, status: string): Promise<TripView> {
+async function viewOfClosedRun(
+  handle: WorkflowHandle<typeof bookTrip>,
+  workflowId: string,
+  status: string,
+): Promise<TripView> {
   if (status === 'COMPLETED') return handle.result();
   if (status === 'FAILED') {
     try {
@@ -38,7 +42,11 @@ async function viewOfClosedRun(handle: WorkflowHandle<typeof bookTrip>, workflow
   try {
     return await handle.query(getTrip);
   } catch {
-    return { ...initialView(workflowId), status: 'NEEDS_ATTENTION', reason: { type: status, message: `run ended ${status}` } };
+    return {
+      ...initialView(workflowId),
+      status: 'NEEDS_ATTENTION',
+      reason: { type: status, message: `run ended ${status}` },
+    };
   }
 }
 
@@ -53,7 +61,10 @@ export async function readTrip(client: Client, workflowId: string): Promise<Trip
     throw err;
   }
   const executionStatus = description.status.name;
-  const view = executionStatus === 'RUNNING' ? await handle.query(getTrip) : await viewOfClosedRun(handle, workflowId, executionStatus);
+  const view =
+    executionStatus === 'RUNNING'
+      ? await handle.query(getTrip)
+      : await viewOfClosedRun(handle, workflowId, executionStatus);
   return { view, executionStatus, runId: description.runId };
 }
 

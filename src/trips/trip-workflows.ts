@@ -127,7 +127,12 @@ export function readCancellation(client: Client, tripId: string): Promise<TripVi
  * cancellation run once it is confirmed (refund included). Returns the view afterwards; a trip
  * that ended otherwise comes back unchanged, for the caller to refuse.
  */
-export async function cancelAnyTrip(client: Client, taskQueue: string, current: TripView, waitMs: number): Promise<TripView> {
+export async function cancelAnyTrip(
+  client: Client,
+  taskQueue: string,
+  current: TripView,
+  waitMs: number,
+): Promise<TripView> {
   let view = current;
   if (view.status === 'PENDING' || view.status === 'BOOKING') {
     view = (await cancelRunningTrip(client, view.tripId, waitMs)) ?? (await readView(client, view.tripId)) ?? view;
@@ -139,4 +144,3 @@ export async function cancelAnyTrip(client: Client, taskQueue: string, current: 
 /** True when the view is the outcome of a cancellation (in progress or done). */
 export const endedByCancel = (view: TripView): boolean =>
   view.status === 'CANCELLING' || view.status === 'CANCELLED' || view.reason?.type === 'Cancelled';
-

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   for (const name of names) {
     const service = await startBookingService(name, config, { logger: { level: config.logLevel } });
     running.push(service);
-    console.log(JSON.stringify({ msg: 'service listening', service: name, url: service.url, faults: config.faults ?? null }));
+    console.log(
+      JSON.stringify({ msg: 'service listening', service: name, url: service.url, faults: config.faults ?? null }),
+    );
   }
 }
 

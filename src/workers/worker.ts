@@ -18,15 +18,26 @@ async function main(): Promise<void> {
   const config = loadConfig();
   logger = createLogger(config, 'worker');
   // The process owns its signals (instead of the SDK's default hook) so the drain is explicit and logged.
-  const metricsUrl = installWorkerRuntime({ host: config.host, metricsPort: config.worker.metricsPort, logger, shutdownSignals: [] });
-  const { worker, connection, apiDb } = await createTripWorker(config, { shutdownGraceTime: config.worker.shutdownGraceMs });
+  const metricsUrl = installWorkerRuntime({
+    host: config.host,
+    metricsPort: config.worker.metricsPort,
+    logger,
+    shutdownSignals: [],
+  });
+  const { worker, connection, apiDb } = await createTripWorker(config, {
+    shutdownGraceTime: config.worker.shutdownGraceMs,
+  });
   let health: HealthServer | undefined;
   try {
     if (config.worker.healthPort !== undefined) {
       health = await startHealthServer({
         host: config.host,
         port: config.worker.healthPort,
-        check: () => ({ ok: worker.getState() === 'RUNNING', state: worker.getState(), taskQueue: config.temporal.taskQueue }),
+        check: () => ({
+          ok: worker.getState() === 'RUNNING',
+          state: worker.getState(),
+          taskQueue: config.temporal.taskQueue,
+        }),
       });
     }
     const stop = (signal: NodeJS.Signals) => {

@@ -41,11 +41,20 @@ const compensation = (r: TripRequest, step: StepName) =>
   proxyActivities<Activities>({ ...compensationStep, summary: stepSummaries(r)[step].undo });
 
 /** The forward call and its compensation for each step, in saga order. */
-export const SAGA: Record<StepName, { run: (req: TripRequest) => Promise<unknown>; undo: (req: TripRequest) => Promise<unknown> }> = {
-  flight: { run: (r) => forward(r, 'flight').reserveFlight(r.flight), undo: (r) => compensation(r, 'flight').cancelFlight() },
+export const SAGA: Record<
+  StepName,
+  { run: (req: TripRequest) => Promise<unknown>; undo: (req: TripRequest) => Promise<unknown> }
+> = {
+  flight: {
+    run: (r) => forward(r, 'flight').reserveFlight(r.flight),
+    undo: (r) => compensation(r, 'flight').cancelFlight(),
+  },
   hotel: { run: (r) => forward(r, 'hotel').reserveHotel(r.hotel), undo: (r) => compensation(r, 'hotel').cancelHotel() },
   car: { run: (r) => forward(r, 'car').reserveCar(r.car), undo: (r) => compensation(r, 'car').cancelCar() },
-  payment: { run: (r) => forward(r, 'payment').capturePayment(r.payment), undo: (r) => compensation(r, 'payment').refundPayment() },
+  payment: {
+    run: (r) => forward(r, 'payment').capturePayment(r.payment),
+    undo: (r) => compensation(r, 'payment').refundPayment(),
+  },
 };
 
 export function initialView(workflowId: string): TripView {
@@ -131,7 +140,8 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
   } catch (err) {
     const cancelled = cancelRequested || isCancellation(err);
     view.status = cancelled ? 'CANCELLING' : 'COMPENSATING';
-    if (cancelled) view.reason = { type: 'Cancelled', message: cancelRequested ? 'cancelled by the user' : 'workflow cancelled' };
+    if (cancelled)
+      view.reason = { type: 'Cancelled', message: cancelRequested ? 'cancelled by the user' : 'workflow cancelled' };
     publish();
     const failures = await saga.runAll();
     if (failures.length > 0) {

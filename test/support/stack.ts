@@ -120,7 +120,12 @@ export async function auditTrip(config: Config, tripId: string) {
     if (!res.ok) throw new Error(`${url}: ${res.status}`);
     return (await res.json()) as Array<{ id: string; tripId: string; idempotencyKey: string; status: string }>;
   };
-  return { flight: await get('flight'), hotel: await get('hotel'), car: await get('car'), payment: await get('payment') };
+  return {
+    flight: await get('flight'),
+    hotel: await get('hotel'),
+    car: await get('car'),
+    payment: await get('payment'),
+  };
 }
 
 /** Invariant 1 of DESIGN.md for one trip, as a list of violations (empty when it holds). */
@@ -133,7 +138,9 @@ export function invariantViolations(status: string, audit: Awaited<ReturnType<ty
     if (status !== 'CONFIRMED' && n !== 0) problems.push(`${step}: ${n} active reservations on a ${status} trip`);
   }
   const captured = active(audit.payment, 'CAPTURED');
-  if (status === 'CONFIRMED' && captured !== 1) problems.push(`payment: ${captured} captured charges on a confirmed trip`);
-  if (status !== 'CONFIRMED' && captured !== 0) problems.push(`payment: ${captured} unrefunded charges on a ${status} trip`);
+  if (status === 'CONFIRMED' && captured !== 1)
+    problems.push(`payment: ${captured} captured charges on a confirmed trip`);
+  if (status !== 'CONFIRMED' && captured !== 0)
+    problems.push(`payment: ${captured} unrefunded charges on a ${status} trip`);
   return problems;
 }

@@ -14,7 +14,10 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
  * with the trip search attributes registered (TripStatus, CustomerId, TripStep). `uiPort` also
  * starts its Web UI there.
  */
-export function devServerEnv(extraArgs: string[] = [], options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+export function devServerEnv(
+  extraArgs: string[] = [],
+  options: { uiPort?: number } = {},
+): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },

@@ -26,7 +26,11 @@ const MAX_DAYS = 60;
 /** ISO dates from `start` (inclusive) to `end` (exclusive); at least `start` itself. */
 export function dayRange(start: string, end: string): string[] {
   const days: string[] = [];
-  for (let t = Date.parse(`${start}T00:00:00Z`); t < Date.parse(`${end}T00:00:00Z`) && days.length <= MAX_DAYS; t += DAY_MS) {
+  for (
+    let t = Date.parse(`${start}T00:00:00Z`);
+    t < Date.parse(`${end}T00:00:00Z`) && days.length <= MAX_DAYS;
+    t += DAY_MS
+  ) {
     days.push(new Date(t).toISOString().slice(0, 10));
   }
   return days.length > 0 ? days : [start];

@@ -45,7 +45,10 @@ export function reservationView(row: ReservationRow) {
 
 async function allocate(trx: Knex, resourceId: string, capacity: number, days: string[], quantity: number) {
   for (const day of days) {
-    await trx('allocations').insert({ resource_id: resourceId, day, capacity, reserved: 0 }).onConflict(['resource_id', 'day']).ignore();
+    await trx('allocations')
+      .insert({ resource_id: resourceId, day, capacity, reserved: 0 })
+      .onConflict(['resource_id', 'day'])
+      .ignore();
     // The guard in the WHERE clause makes check-and-reserve one atomic statement.
     const updated = await trx('allocations')
       .where({ resource_id: resourceId, day })
@@ -69,9 +72,16 @@ export function registerInventoryRoutes<T extends object>(
       parse: async (body, db) => {
         const parsed = bodySchema.safeParse(body);
         if (!parsed.success) throw badRequest('invalid reservation request', describeIssues(parsed.error));
-        const resource = await db('resources').where({ id: catalog.resourceOf(parsed.data) }).first();
+        const resource = await db('resources')
+          .where({ id: catalog.resourceOf(parsed.data) })
+          .first();
         if (!resource) {
-          throw new HttpProblem(422, `UNKNOWN_${catalog.kind.toUpperCase()}`, `Unknown ${catalog.kind}`, catalog.label(parsed.data));
+          throw new HttpProblem(
+            422,
+            `UNKNOWN_${catalog.kind.toUpperCase()}`,
+            `Unknown ${catalog.kind}`,
+            catalog.label(parsed.data),
+          );
         }
         return { req: parsed.data, capacity: Number(resource.capacity_per_day) };
       },
@@ -126,7 +136,9 @@ export function registerInventoryRoutes<T extends object>(
             await trx('allocations').where({ resource_id: row.resource_id, day }).decrement('reserved', row.quantity);
           }
           const updated = { ...row, status: 'CANCELLED' as const, updated_at: Date.now() };
-          await trx('reservations').where({ id: row.id }).update({ status: updated.status, updated_at: updated.updated_at });
+          await trx('reservations')
+            .where({ id: row.id })
+            .update({ status: updated.status, updated_at: updated.updated_at });
           await appendEvent(trx, {
             aggregateType: 'reservation',
             aggregateId: row.id,
@@ -141,7 +153,10 @@ export function registerInventoryRoutes<T extends object>(
   app.get('/reservations', async (request) => {
     const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);
     if (!query.success) throw badRequest('tripId query parameter is required', describeIssues(query.error));
-    const rows = await ctx.db<ReservationRow>('reservations').where({ trip_id: query.data.tripId }).orderBy('created_at');
+    const rows = await ctx
+      .db<ReservationRow>('reservations')
+      .where({ trip_id: query.data.tripId })
+      .orderBy('created_at');
     return rows.map(reservationView);
   });
 }

@@ -15,4 +15,9 @@ export const cancelRequestSchema = z.object({
 
 export type CancelOutcome =
   | { outcome: 'TOMBSTONED' | 'NOTHING_TO_CANCEL'; idempotencyKey: string }
-  | { outcome: 'CANCELLED' | 'ALREADY_CANCELLED' | 'REFUNDED' | 'ALREADY_REFUNDED'; idempotencyKey: string; reservation?: unknown; charge?: unknown };
+  | {
+      outcome: 'CANCELLED' | 'ALREADY_CANCELLED' | 'REFUNDED' | 'ALREADY_REFUNDED';
+      idempotencyKey: string;
+      reservation?: unknown;
+      charge?: unknown;
+    };

@@ -15,7 +15,10 @@ export const NO_FAULTS: Faults = { lost: 0, error: 0, delayMs: [0, 0] };
 export function parseFaults(spec: string | undefined): Faults {
   if (!spec) return NO_FAULTS;
   const faults: Faults = { ...NO_FAULTS, delayMs: [0, 0] };
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, value] = part.split('=');
     if (name === 'lost' || name === 'error') {
       const p = Number(value);

@@ -82,9 +82,16 @@ export async function handleIdempotent<T>(
           `key ${key} was first used for ${claim.method} ${claim.path} with another body`,
         );
       case 'in-flight':
-        throw new HttpProblem(409, 'REQUEST_IN_FLIGHT', 'A request with this key is in progress', undefined, {}, {
-          'retry-after': String(claim.retryAfterSeconds),
-        });
+        throw new HttpProblem(
+          409,
+          'REQUEST_IN_FLIGHT',
+          'A request with this key is in progress',
+          undefined,
+          {},
+          {
+            'retry-after': String(claim.retryAfterSeconds),
+          },
+        );
       case 'claimed':
         break;
     }

@@ -82,7 +82,12 @@ export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext)
       },
       execute: async (req, trx, key) => {
         if (req.token === DECLINED_TOKEN) {
-          throw new HttpProblem(402, 'PAYMENT_DECLINED', 'The card was declined', `charge of ${req.amountCents} ${req.currency}`);
+          throw new HttpProblem(
+            402,
+            'PAYMENT_DECLINED',
+            'The card was declined',
+            `charge of ${req.amountCents} ${req.currency}`,
+          );
         }
         const now = Date.now();
         const row: ChargeRow = {
@@ -97,7 +102,12 @@ export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext)
           updated_at: now,
         };
         await trx('charges').insert(row);
-        await appendEvent(trx, { aggregateType: 'charge', aggregateId: row.id, eventType: 'ChargeCaptured', payload: chargeView(row) });
+        await appendEvent(trx, {
+          aggregateType: 'charge',
+          aggregateId: row.id,
+          eventType: 'ChargeCaptured',
+          payload: chargeView(row),
+        });
         return { status: 201, body: chargeView(row) };
       },
     }),
@@ -114,10 +124,16 @@ export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext)
         compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
           const row = await trx<ChargeRow>('charges').where({ idempotency_key: idempotencyKey }).first();
           if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
-          if (row.status === 'REFUNDED') return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(row) };
+          if (row.status === 'REFUNDED')
+            return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(row) };
           const updated = { ...row, status: 'REFUNDED' as const, updated_at: Date.now() };
           await trx('charges').where({ id: row.id }).update({ status: updated.status, updated_at: updated.updated_at });
-          await appendEvent(trx, { aggregateType: 'charge', aggregateId: row.id, eventType: 'ChargeRefunded', payload: chargeView(updated) });
+          await appendEvent(trx, {
+            aggregateType: 'charge',
+            aggregateId: row.id,
+            eventType: 'ChargeRefunded',
+            payload: chargeView(updated),
+          });
           return { outcome: 'REFUNDED', idempotencyKey, charge: chargeView(updated) };
         }),
     }),
