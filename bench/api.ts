@@ -15,15 +15,8 @@ import { buildApp } from '../src/api/app';
 import { openApiDatabase } from '../src/trips/trip-records';
 import { sampleTrip } from '../test/support/sample-trip';
 import { startStack, type Stack } from '../test/support/stack';
+import { percentile, positiveIntFromEnv } from './bench-support';
 
-const num = (name: string, fallback: number) => {
-  const v = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
-  return Math.floor(v);
-};
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 interface PhaseResult {
@@ -64,10 +57,10 @@ async function phase(
 }
 
 async function main(): Promise<void> {
-  const posts = num('BENCH_POSTS', 300);
-  const replays = num('BENCH_REPLAYS', 3000);
-  const healthz = num('BENCH_HEALTHZ', 3000);
-  const concurrency = num('BENCH_CONCURRENCY', 16);
+  const posts = positiveIntFromEnv('BENCH_POSTS', 300);
+  const replays = positiveIntFromEnv('BENCH_REPLAYS', 3000);
+  const healthz = positiveIntFromEnv('BENCH_HEALTHZ', 3000);
+  const concurrency = positiveIntFromEnv('BENCH_CONCURRENCY', 16);
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbName = `trip_saga_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
   const databaseUrl = serverUrl.replace(/\/[^/]*$/, `/${dbName}`);

@@ -18,21 +18,13 @@ import { OutboxRelay } from '../src/outbox/outbox-relay';
 import { startJetStreamConsumer } from '../src/services/notifications/jetstream-consumer';
 import { notificationsMigrations } from '../src/services/notifications/migrations';
 import { paymentMigrations } from '../src/services/payment/payment-app';
-
-const num = (name: string, fallback: number) => {
-  const v = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
-  return Math.floor(v);
-};
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+import { percentile, positiveIntFromEnv } from './bench-support';
 
 async function main(): Promise<void> {
-  const events = num('BENCH_EVENTS', 5000);
-  const aggregates = num('BENCH_AGGREGATES', 200);
-  const writers = num('BENCH_WRITERS', 8);
-  const batchSize = num('OUTBOX_BATCH_SIZE', 100);
+  const events = positiveIntFromEnv('BENCH_EVENTS', 5000);
+  const aggregates = positiveIntFromEnv('BENCH_AGGREGATES', 200);
+  const writers = positiveIntFromEnv('BENCH_WRITERS', 8);
+  const batchSize = positiveIntFromEnv('OUTBOX_BATCH_SIZE', 100);
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbName = `trip_saga_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
