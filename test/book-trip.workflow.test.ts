@@ -1,7 +1,7 @@
 /** The saga's control flow on the time-skipping test server, with mocked activities. */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -87,7 +87,7 @@ function mockActivities(
   return acts;
 }
 
-async function runTrip(calls: Calls, opts: Parameters<typeof mockActivities>[1] = {}) {
+async function mockWorker(calls: Calls, opts: Parameters<typeof mockActivities>[1]) {
   const taskQueue = `test-${randomUUID()}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -95,9 +95,34 @@ async function runTrip(calls: Calls, opts: Parameters<typeof mockActivities>[1] 
     workflowsPath: require.resolve('../src/workflows'),
     activities: mockActivities(calls, opts),
   });
+  return { worker, taskQueue };
+}
+
+async function runTrip(calls: Calls, opts: Parameters<typeof mockActivities>[1] = {}) {
+  const { worker, taskQueue } = await mockWorker(calls, opts);
   return worker.runUntil(
     env.client.workflow.execute(bookTrip, { taskQueue, workflowId: `trip-${randomUUID()}`, args: [sampleTrip()] }),
   );
+}
+
+/** Starts a trip whose `step` never finishes, waits until the saga is in it, then runs `act`. */
+async function withBlockedStep<T>(
+  calls: Calls,
+  step: StepName,
+  act: (handle: WorkflowHandle<typeof bookTrip>) => Promise<T>,
+) {
+  const { worker, taskQueue } = await mockWorker(calls, { block: step });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(bookTrip, {
+      taskQueue,
+      workflowId: `trip-${randomUUID()}`,
+      args: [sampleTrip()],
+    });
+    for (let i = 0; i < 100 && (await handle.query(getTrip)).steps[step].status !== 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return act(handle);
+  });
 }
 
 describe('bookTrip', () => {
@@ -185,25 +210,7 @@ describe('bookTrip', () => {
 
   it('undoes the steps done so far when the user cancels mid-saga', async () => {
     const calls: Calls = [];
-    const taskQueue = `test-${randomUUID()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath: require.resolve('../src/workflows'),
-      activities: mockActivities(calls, { block: 'car' }),
-    });
-    const view = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(bookTrip, {
-        taskQueue,
-        workflowId: `trip-${randomUUID()}`,
-        args: [sampleTrip()],
-      });
-      // Wait until the saga is stuck in the car step, then cancel through the update.
-      for (let i = 0; i < 100; i++) {
-        const v: TripView = await handle.query(getTrip);
-        if (v.steps.car.status === 'RUNNING') break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    const view = await withBlockedStep(calls, 'car', async (handle) => {
       const updated = await handle.executeUpdate(cancelTrip);
       expect(updated.status).toBe('CANCELLED');
       return handle.result();
@@ -222,22 +229,7 @@ describe('bookTrip', () => {
 
   it('compensates and ends Cancelled when the run is cancelled through Temporal', async () => {
     const calls: Calls = [];
-    const taskQueue = `test-${randomUUID()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath: require.resolve('../src/workflows'),
-      activities: mockActivities(calls, { block: 'hotel' }),
-    });
-    const outcome = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(bookTrip, {
-        taskQueue,
-        workflowId: `trip-${randomUUID()}`,
-        args: [sampleTrip()],
-      });
-      for (let i = 0; i < 100 && (await handle.query(getTrip)).steps.hotel.status !== 'RUNNING'; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    const outcome = await withBlockedStep(calls, 'hotel', async (handle) => {
       await handle.cancel();
       const err = await handle.result().catch((e: unknown) => e);
       return { err, description: await handle.describe() };

@@ -1,39 +1,10 @@
 /** The client script against the real stack: the --json contract, one trip per --id, errors. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { runClient } from '../src/client/cli';
-import { auditTrip, invariantViolations, startStack, type Stack } from './support/stack';
+import { useClientHarness } from './support/client-harness';
+import { auditTrip, invariantViolations } from './support/stack';
 import { sampleTrip } from './support/sample-trip';
 
-let stack: Stack;
-let dir: string;
-beforeAll(async () => {
-  stack = await startStack();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-client-'));
-});
-afterAll(async () => {
-  await stack?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function client(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runClient(
-    argv,
-    { TEMPORAL_ADDRESS: stack.config.temporal.address },
-    { out: (l) => out.push(l), err: (l) => err.push(l) },
-  );
-  return { code, out, err };
-}
-
-function tripFile(request: unknown): string {
-  const file = path.join(dir, `${randomUUID()}.json`);
-  fs.writeFileSync(file, JSON.stringify(request));
-  return file;
-}
+const { stack: currentStack, client, tripFile } = useClientHarness();
 
 it('books with --wait --json and prints exactly one JSON object', async () => {
   const id = randomUUID();
@@ -55,9 +26,9 @@ it('starts one trip when the same --id is booked twice, even at once', async () 
   expect(results.map((r) => r.code)).toEqual([0, 0]);
   await client('book', file, '--id', id, '--wait', '--json');
   const runs = [];
-  for await (const wf of stack.client.workflow.list({ query: `WorkflowId = 'trip-${id}'` })) runs.push(wf);
+  for await (const wf of currentStack().client.workflow.list({ query: `WorkflowId = 'trip-${id}'` })) runs.push(wf);
   expect(runs.length).toBeLessThanOrEqual(1);
-  const audit = await auditTrip(stack.config, `trip-${id}`);
+  const audit = await auditTrip(currentStack().config, `trip-${id}`);
   expect(audit.flight).toHaveLength(1);
   expect(audit.payment).toHaveLength(1);
 });
@@ -77,7 +48,7 @@ it('refuses an invalid trip file with every problem named, and starts nothing', 
   const bad = { ...sampleTrip(), payment: { token: 'tok_visa', amountCents: -1, currency: 'usd' } };
   const id = randomUUID();
   await expect(client('book', tripFile(bad), '--id', id)).rejects.toThrow(/payment.amountCents[\s\S]*payment.currency/);
-  await expect(stack.client.workflow.getHandle(`trip-${id}`).describe()).rejects.toThrow(/not found/i);
+  await expect(currentStack().client.workflow.getHandle(`trip-${id}`).describe()).rejects.toThrow(/not found/i);
 });
 
 it('reports an unknown trip, and answers bad usage with exit code 2', async () => {
@@ -92,13 +63,13 @@ it('cancels a confirmed trip through a cancellation run: refunded, released, and
   const cancelled = await client('cancel', id, '--json');
   expect(cancelled.code).toBe(0);
   expect(JSON.parse(cancelled.out[0] as string)).toMatchObject({ tripId: `trip-${id}`, status: 'CANCELLED' });
-  const audit = await auditTrip(stack.config, `trip-${id}`);
+  const audit = await auditTrip(currentStack().config, `trip-${id}`);
   expect(invariantViolations('CANCELLED', audit)).toEqual([]);
   expect(audit.payment.map((c) => c.status)).toEqual(['REFUNDED']);
   expect(JSON.parse((await client('status', id, '--json')).out[0] as string)).toMatchObject({ status: 'CANCELLED' });
   // A second cancel changes nothing and still reports the cancellation.
   expect((await client('cancel', id, '--json')).code).toBe(0);
-  expect((await auditTrip(stack.config, `trip-${id}`)).payment).toHaveLength(1);
+  expect((await auditTrip(currentStack().config, `trip-${id}`)).payment).toHaveLength(1);
 });
 
 it('refuses to cancel a trip that ended compensated', async () => {

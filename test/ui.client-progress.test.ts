@@ -1,36 +1,9 @@
 /** The client script as a user watches it: `book --wait` progress step by step, `list --status` via visibility. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { runClient } from '../src/client/cli';
-import { startStack, type Stack } from './support/stack';
+import { useClientHarness } from './support/client-harness';
 import { sampleTrip } from './support/sample-trip';
 
-let stack: Stack;
-let dir: string;
-beforeAll(async () => {
-  stack = await startStack();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-progress-'));
-});
-afterAll(async () => {
-  await stack?.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function client(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const env = { TEMPORAL_ADDRESS: stack.config.temporal.address, TEMPORAL_UI_URL: 'http://ui.test' };
-  const code = await runClient(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
-
-function tripFile(request: unknown): string {
-  const file = path.join(dir, `${randomUUID()}.json`);
-  fs.writeFileSync(file, JSON.stringify(request));
-  return file;
-}
+const { client, tripFile } = useClientHarness({ TEMPORAL_UI_URL: 'http://ui.test' });
 
 const ids = { ok: `ok-${randomUUID()}`, rolledBack: `rb-${randomUUID()}` };
 
