@@ -10,6 +10,7 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
+  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -29,10 +30,14 @@ export const cancelTrip = defineUpdate<TripView>('cancel');
 /** The fire-and-forget form of `cancel`, for callers that cannot wait. */
 export const cancelTripSignal = defineSignal('cancel');
 
-const outcome = proxyActivities<Activities>(compensationStep);
 /** The end record (trip row + outbox event); it must never fail the saga, even a cancelled one. */
 const recordOutcome = (view: TripView, request: TripRequest) =>
-  CancellationScope.nonCancellable(() => outcome.recordTripOutcome({ ...view }, request)).catch(() => undefined);
+  CancellationScope.nonCancellable(() =>
+    proxyActivities<Activities>({
+      ...compensationStep,
+      summary: `Record trip ${view.status} (trip row + outbox event)`,
+    }).recordTripOutcome({ ...view }, request),
+  ).catch((err: unknown) => log.warn('trip end record failed for good', { status: view.status, error: String(err) }));
 
 // One proxy per call so that each activity carries its own summary in the Web UI.
 const forward = (r: TripRequest, step: StepName) =>
