@@ -71,6 +71,14 @@ async function runChaos(faults: string): Promise<void> {
       }
     }
   }
+  // Invariant 3, over every row of every service: nothing exists for a trip the system does not know.
+  for (const [name, svc] of Object.entries(stack.services)) {
+    const rows: Array<{ trip_id: string }> = await svc
+      .db(name === 'payment' ? 'charges' : 'reservations')
+      .select('trip_id');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => !known.has(r.trip_id))).toEqual([]);
+  }
 }
 
 it('keeps every trip consistent when half of the replies are lost after commit', async () => {
