@@ -67,6 +67,22 @@ it('cancels a confirmed trip through a cancellation run: refunded, released, and
   expect(invariantViolations('CANCELLED', audit)).toEqual([]);
   expect(audit.payment.map((c) => c.status)).toEqual(['REFUNDED']);
   expect(JSON.parse((await client('status', id, '--json')).out[0] as string)).toMatchObject({ status: 'CANCELLED' });
+  // `list --status` finds it among the cancelled trips (visibility is eventually consistent) and
+  // no longer among the confirmed ones.
+  const listed = async (status: string) =>
+    (
+      JSON.parse((await client('list', '--status', status, '--limit', '1000', '--json')).out[0] as string) as Array<{
+        tripId: string;
+        status: string;
+      }>
+    ).filter((t) => t.tripId === `trip-${id}`);
+  let cancelledRows = await listed('CANCELLED');
+  for (let i = 0; i < 50 && cancelledRows.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    cancelledRows = await listed('CANCELLED');
+  }
+  expect(cancelledRows).toEqual([expect.objectContaining({ status: 'CANCELLED' })]);
+  expect(await listed('CONFIRMED')).toEqual([]);
   // A second cancel changes nothing and still reports the cancellation.
   expect((await client('cancel', id, '--json')).code).toBe(0);
   expect((await auditTrip(currentStack().config, `trip-${id}`)).payment).toHaveLength(1);

@@ -12,7 +12,7 @@ import { TRIP_STATUSES, workflowIdFor, type TripStatus, type TripView } from '..
 import { connectClient } from '../temporal/connection';
 import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
 import { cancelAnyTrip, endedByCancel, readCancellation } from '../trips/trip-workflows';
-import { bookTrip } from '../workflows';
+import { bookTrip, tripIdOfCancellation } from '../workflows';
 import { tripStatusQuery } from '../shared/search-attributes';
 import { tripStartOptions } from '../trips/start-options';
 import { parseArgs, UsageError } from './args';
@@ -130,15 +130,21 @@ async function list(client: Client, _config: Config, args: ReturnType<typeof par
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new UsageError('--limit must be a whole number from 1 to 1000');
   const rows: Array<{ view: TripView; executionStatus: string; startTime: Date }> = [];
-  // TripStatus is a search attribute kept current by the workflow: Temporal's visibility filters.
-  const query = wanted === undefined ? `WorkflowType = 'bookTrip'` : tripStatusQuery(String(wanted));
-  for await (const wf of client.workflow.list({ query })) {
-    const snapshot = await readTrip(client, wf.workflowId).catch((err) => {
+  // TripStatus is a search attribute kept current by the workflows: Temporal's visibility filters.
+  const seen = new Set<string>();
+  for await (const wf of client.workflow.list({ query: tripStatusQuery(wanted as string | undefined) })) {
+    // A trip cancelled after confirmation has two runs; list it once, with its latest state.
+    const tripId = wf.type === 'cancelConfirmedTrip' ? tripIdOfCancellation(wf.workflowId) : wf.workflowId;
+    if (seen.has(tripId)) continue;
+    seen.add(tripId);
+    const snapshot = await readTrip(client, tripId).catch((err) => {
       if (err instanceof TripNotFoundError) return undefined;
       throw err;
     });
-    if (snapshot && (wanted === undefined || snapshot.view.status === wanted)) {
-      rows.push({ view: snapshot.view, executionStatus: snapshot.executionStatus, startTime: wf.startTime });
+    if (!snapshot) continue;
+    const view = (snapshot.view.status === 'CONFIRMED' && (await readCancellation(client, tripId))) || snapshot.view;
+    if (wanted === undefined || view.status === wanted) {
+      rows.push({ view, executionStatus: snapshot.executionStatus, startTime: wf.startTime });
     }
     if (rows.length >= limit) break;
   }

@@ -21,6 +21,9 @@ export const DEV_SERVER_SEARCH_ATTRIBUTE_ARGS: string[] = TRIP_SEARCH_ATTRIBUTES
   `${key.name}=Keyword`,
 ]);
 
+/** Runs that carry a trip's status: its booking and, for a trip cancelled after confirmation, the cancellation. */
+export const TRIP_WORKFLOW_TYPES = "(WorkflowType = 'bookTrip' OR WorkflowType = 'cancelConfirmedTrip')";
+
 /** A visibility query listing the trips in one status, e.g. `TripStatus = 'COMPENSATED'`. */
-export const tripStatusQuery = (status: string): string =>
-  `WorkflowType = 'bookTrip' AND ${TripStatusKey.name} = '${status.replace(/'/g, '')}'`;
+export const tripStatusQuery = (status?: string): string =>
+  `${TRIP_WORKFLOW_TYPES}${status === undefined ? '' : ` AND ${TripStatusKey.name} = '${status.replace(/'/g, '')}'`}`;

@@ -5,7 +5,8 @@
  */
 import { TypedSearchAttributes } from '@temporalio/common';
 import { CustomerIdKey, TripStatusKey } from '../shared/search-attributes';
-import type { TripRequest } from '../shared/trip';
+import type { TripRequest, TripView } from '../shared/trip';
+import { cancellationWorkflowId } from '../workflows/cancel-confirmed-trip';
 import { formatMoney, maskToken, nightsBetween, stepSummaries, tripSummary } from '../shared/trip-summary';
 
 /** The request as the memo shows it: everything but the payment token, of which only the end. */
@@ -40,5 +41,15 @@ export function tripStartOptions(request: TripRequest, workflowId: string, taskQ
     staticSummary: tripSummary(request),
     staticDetails: tripDetails(request),
     memo: tripMemo(request),
+  };
+}
+
+/** Start options for `cancelConfirmedTrip`: one run per trip, listed under TripStatus in the UI. */
+export function cancellationStartOptions(confirmed: TripView, taskQueue: string) {
+  return {
+    workflowId: cancellationWorkflowId(confirmed.tripId),
+    taskQueue,
+    typedSearchAttributes: new TypedSearchAttributes([{ key: TripStatusKey, value: 'CANCELLING' }]),
+    staticSummary: `Cancel confirmed trip ${confirmed.tripId} (refund included)`,
   };
 }

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/client';
 import type { TripRequest, TripView } from '../shared/trip';
 import { TERMINAL_STATUSES } from '../shared/trip';
-import { tripStartOptions } from './start-options';
+import { cancellationStartOptions, tripStartOptions } from './start-options';
 import { readTrip, TripNotFoundError } from './trip-view';
 import { bookTrip, cancelConfirmedTrip, cancellationWorkflowId, cancelTrip } from '../workflows';
 
@@ -108,13 +108,13 @@ export async function cancelConfirmed(
   confirmed: TripView,
   waitMs: number,
 ): Promise<TripView> {
-  const workflowId = cancellationWorkflowId(confirmed.tripId);
+  const options = cancellationStartOptions(confirmed, taskQueue);
   try {
-    await client.workflow.start(cancelConfirmedTrip, { taskQueue, workflowId, args: [confirmed], ...ONCE });
+    await client.workflow.start(cancelConfirmedTrip, { ...options, args: [confirmed], ...ONCE });
   } catch (err) {
     if (!isAlreadyStarted(err)) throw err;
   }
-  return (await waitForClose(client, workflowId, waitMs)) ?? { ...confirmed, status: 'CANCELLING' };
+  return (await waitForClose(client, options.workflowId, waitMs)) ?? { ...confirmed, status: 'CANCELLING' };
 }
 
 /** The view of a trip whose cancellation may have been started (undefined: no cancellation). */
