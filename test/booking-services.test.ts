@@ -131,6 +131,26 @@ describe.each(backends)('booking services on %s', (backend) => {
     ]);
   });
 
+  it('purges idempotency keys and tombstones past their retention when it starts, and keeps younger ones', async () => {
+    const old = { scope: 'flight', method: 'TOMBSTONE', path: '', fingerprint: 'tombstone', tombstone: true };
+    await flightDb('idempotency_keys').insert({ ...old, key: `old-${randomUUID()}`, created_at: 0, last_run_at: 0 });
+    const young = `young-${randomUUID()}`;
+    await flightDb('idempotency_keys').insert({ ...old, key: young, created_at: Date.now(), last_run_at: Date.now() });
+    const restarted = buildApp({ name: 'flight', db: flightDb });
+    await restarted.ready();
+    try {
+      let left = -1;
+      for (let i = 0; i < 50 && left !== 0; i++) {
+        left = Number((await flightDb('idempotency_keys').where('created_at', '<', 1000).count({ n: '*' }))[0]?.n);
+        if (left !== 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(left).toBe(0);
+      expect(await flightDb('idempotency_keys').where({ key: young }).first()).toBeDefined();
+    } finally {
+      await restarted.close();
+    }
+  });
+
   describe('rejects bad input with a clear 4xx and writes nothing', () => {
     const cases: Array<
       [

@@ -10,7 +10,7 @@ import { IdempotencyStore } from '../idempotency/store';
 import { createHttpApp } from '../services/http/app';
 import { requireBearer } from './auth';
 import { notReady } from './problems';
-import { startPurgeJob, type PurgeJob } from './purge-job';
+import { startPurgeJob, type PurgeJob } from '../idempotency/purge-job';
 import { registerTripRoutes } from './trip-routes';
 
 export interface ApiDeps {

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config, BookingServiceName } from '../config';
 import { openDatabase, type Db } from '../db/knex';
 import type { Migration } from '../db/migrations';
+import { startPurgeJob, type PurgeJob } from '../idempotency/purge-job';
 import { IdempotencyStore } from '../idempotency/store';
 import { CATALOGS } from './booking/catalog';
 import { registerInventoryRoutes } from './booking/inventory-app';
@@ -18,6 +19,7 @@ import { paymentMigrations, registerPaymentRoutes } from './payment/payment-app'
 /** Service keys are kept far longer than any saga can retry a step (tombstones included). */
 export const SERVICE_KEY_RETENTION_MS = 30 * 86_400_000;
 export const SERVICE_LOCK_TIMEOUT_MS = 60_000;
+export const SERVICE_PURGE_INTERVAL_MS = 3_600_000;
 
 export function migrationsFor(name: BookingServiceName): Migration[] {
   return name === 'payment' ? paymentMigrations : inventoryMigrations(CATALOGS[name]);
@@ -33,12 +35,19 @@ export interface BookingServiceDeps {
 
 export function buildApp(deps: BookingServiceDeps): FastifyInstance {
   const app = createHttpApp({ logger: deps.logger });
+  const store = new IdempotencyStore(deps.db, {
+    lockTimeoutMs: SERVICE_LOCK_TIMEOUT_MS,
+    retentionMs: SERVICE_KEY_RETENTION_MS,
+  });
+  // Keys (tombstones included) are purged once past their retention, like the API's.
+  let purgeJob: PurgeJob | undefined;
+  app.addHook('onReady', async () => {
+    purgeJob = startPurgeJob(store, SERVICE_PURGE_INTERVAL_MS, app.log);
+  });
+  app.addHook('onClose', async () => purgeJob?.stop());
   const ctx: ServiceContext = {
     db: deps.db,
-    store: new IdempotencyStore(deps.db, {
-      lockTimeoutMs: SERVICE_LOCK_TIMEOUT_MS,
-      retentionMs: SERVICE_KEY_RETENTION_MS,
-    }),
+    store,
     scope: deps.name,
     faults: deps.faults ?? parseFaults(undefined),
     stats: deps.stats ?? newServiceStats(),

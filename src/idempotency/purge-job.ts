@@ -1,6 +1,6 @@
 /** The periodic job that deletes idempotency keys past their retention (the published policy). */
 import type { FastifyBaseLogger } from 'fastify';
-import type { IdempotencyStore } from '../idempotency/store';
+import type { IdempotencyStore } from './store';
 
 export interface PurgeJob {
   /** Runs one purge now; resolves with how many keys were deleted. */
