@@ -95,6 +95,23 @@ describe.each(backends)('booking services on %s', (backend) => {
     expect(audit.json()).toEqual([expect.objectContaining({ tripId, idempotencyKey: key, status: 'CANCELLED' })]);
   });
 
+  it('still undoes a reservation whose key record was purged, and then refuses the key for good', async () => {
+    const tripId = `trip-${randomUUID()}`;
+    const key = `${tripId}:flight`;
+    expect((await reserve(key, flightBody(tripId))).statusCode).toBe(201);
+    // What the retention purge does to a key, weeks before a confirmed trip is cancelled.
+    await flightDb('idempotency_keys').where({ key }).delete();
+    const undo = await flight.inject({
+      method: 'POST',
+      url: '/reservations/cancel',
+      headers: { 'idempotency-key': `${key}:undo` },
+      payload: { tripId, idempotencyKey: key },
+    });
+    expect(undo.json()).toMatchObject({ outcome: 'CANCELLED' });
+    expect((await flightDb('reservations').where({ trip_id: tripId })).map((r) => r.status)).toEqual(['CANCELLED']);
+    expect((await reserve(key, flightBody(tripId))).json()).toMatchObject({ code: 'TOMBSTONED' });
+  });
+
   it('stores a sold-out refusal as the outcome of its key, so a retry replays it', async () => {
     const tripId = `trip-${randomUUID()}`;
     const first = await reserve(`${tripId}:flight`, flightBody(tripId, { flightNumber: 'SOLDOUT1' }));

@@ -14,7 +14,14 @@ export async function compensateByKey(
   undo: () => Promise<CancelOutcome>,
 ): Promise<{ status: number; body: CancelOutcome }> {
   if (await ctx.store.tombstone(ctx.scope, forwardKey, trx)) {
-    return { status: 200, body: { outcome: 'TOMBSTONED', idempotencyKey: forwardKey } };
+    // No key record: either the forward request never arrived, or its key was purged after the
+    // retention period while what it created lives on (a trip cancelled weeks later). The
+    // business rows carry the key for good, so look there before calling it a tombstone.
+    const undone = await undo();
+    return {
+      status: 200,
+      body: undone.outcome === 'NOTHING_TO_CANCEL' ? { outcome: 'TOMBSTONED', idempotencyKey: forwardKey } : undone,
+    };
   }
   const forward = await ctx.store.find(ctx.scope, forwardKey, trx);
   if (forward && forward.response_status === null) {
