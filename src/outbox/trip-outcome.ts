@@ -28,7 +28,9 @@ export async function recordTripOutcome(
       if (!request) throw new Error(`trip ${view.tripId} is not recorded and no request was given`);
       await insertTrip(trx, { tripId: view.tripId, principal: null, request, status: view.status });
     }
-    await updateTripView(trx, view);
+    // A stale outcome (CONFIRMED arriving after the CANCELLED that followed it) changes nothing
+    // and announces nothing.
+    if (!(await updateTripView(trx, view))) return {};
     if (!eventType) return {};
     const eventId = outcomeEventId(view.tripId, eventType);
     if (await trx(OUTBOX_TABLE).where({ event_id: eventId }).first()) return { eventId };

@@ -8,7 +8,7 @@ import { openDatabase, type Db } from '../db/knex';
 import type { Migration } from '../db/migrations';
 import { idempotencyMigration } from '../idempotency/store';
 import { outboxMigration } from '../outbox/outbox-migration';
-import type { TripRequest, TripStatus, TripView } from '../shared/trip';
+import { TRIP_STATUSES, type TripRequest, type TripStatus, type TripView } from '../shared/trip';
 
 export const tripsMigration: Migration = {
   name: '0002_trips',
@@ -97,11 +97,30 @@ export async function insertTrip(
   }
 }
 
-/** Stores the latest view of a trip (its status included). */
-export async function updateTripView(db: Knex, view: TripView): Promise<void> {
-  await db('trips')
+/** The statuses a trip may move to from each status; a view that would go back is stale. */
+const NEXT: Record<TripStatus, readonly TripStatus[]> = {
+  PENDING: TRIP_STATUSES,
+  BOOKING: TRIP_STATUSES,
+  COMPENSATING: TRIP_STATUSES,
+  CONFIRMED: ['CANCELLING', 'CANCELLED', 'NEEDS_ATTENTION'],
+  CANCELLING: ['CANCELLED', 'NEEDS_ATTENTION'],
+  CANCELLED: [],
+  COMPENSATED: [],
+  NEEDS_ATTENTION: [],
+};
+
+/**
+ * Stores the latest view of a trip (its status included), unless the stored status is already
+ * past it: readers race (a late `Prefer: wait` answer, a retried end record), and a CONFIRMED
+ * view must never overwrite the CANCELLED that followed it. Returns whether it was stored.
+ */
+export async function updateTripView(db: Knex, view: TripView): Promise<boolean> {
+  const stale = TRIP_STATUSES.filter((from) => from !== view.status && !NEXT[from].includes(view.status));
+  const updated = await db('trips')
     .where({ trip_id: view.tripId })
+    .whereNotIn('status', stale)
     .update({ status: view.status, view: JSON.stringify(view), updated_at: Date.now() });
+  return updated > 0;
 }
 
 export async function findTrip(db: Knex, tripId: string): Promise<TripRecord | undefined> {
