@@ -8,7 +8,7 @@ import { Worker } from '@temporalio/worker';
 import type { Activities } from '../src/activities';
 import { FailureType } from '../src/shared/failures';
 import type { StepName, TripView } from '../src/shared/trip';
-import { bookTrip, cancelTrip, getTrip } from '../src/workflows';
+import { bookTrip, cancelConfirmedTrip, cancelTrip, getTrip } from '../src/workflows';
 import { timeSkippingEnv } from './support/temporal-env';
 import { sampleTrip } from './support/sample-trip';
 
@@ -42,6 +42,8 @@ function mockActivities(
     undoFailures?: Partial<Record<StepName, number>>;
     block?: StepName;
     undoRefused?: StepName;
+    /** Each undo takes this long (real time), so a test can act while compensations run. */
+    undoDelayMs?: number;
   } = {},
 ) {
   const acts = {} as Record<keyof Activities, (...args: unknown[]) => Promise<unknown>>;
@@ -67,6 +69,7 @@ function mockActivities(
       return { id: `${step}-1`, status: 'OK' };
     };
     acts[UNDO[step]] = async () => {
+      if (opts.undoDelayMs) await new Promise((r) => setTimeout(r, opts.undoDelayMs));
       undoAttempts[step] = (undoAttempts[step] ?? 0) + 1;
       calls.push(`${UNDO[step]}#${undoAttempts[step]}`);
       if ((undoAttempts[step] ?? 0) <= (opts.undoFailures?.[step] ?? 0)) throw new Error(`${step} service unavailable`);
@@ -239,6 +242,39 @@ describe('bookTrip', () => {
     expect(calls).toEqual([
       'reserveFlight',
       'reserveHotel',
+      'cancelHotel#1',
+      'cancelFlight#1',
+      'recordTripOutcome:CANCELLED',
+    ]);
+  });
+});
+
+describe('cancelConfirmedTrip', () => {
+  it('undoes every step in reverse order and cannot be stopped half way by a cancel', async () => {
+    const calls: Calls = [];
+    const { worker, taskQueue } = await mockWorker(calls, { undoDelayMs: 150 });
+    const confirmed: TripView = { ...(await runTrip([], {})), status: 'CONFIRMED' };
+    const outcome = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(cancelConfirmedTrip, {
+        taskQueue,
+        workflowId: `cancel-${confirmed.tripId}`,
+        args: [confirmed],
+      });
+      // Ask Temporal to cancel the cancellation while its first undo is running.
+      await new Promise((r) => setTimeout(r, 50));
+      await handle.cancel();
+      return handle.result();
+    });
+    expect(outcome.status).toBe('CANCELLED');
+    expect(Object.values(outcome.steps).map((s) => s.status)).toEqual([
+      'COMPENSATED',
+      'COMPENSATED',
+      'COMPENSATED',
+      'COMPENSATED',
+    ]);
+    expect(calls).toEqual([
+      'refundPayment#1',
+      'cancelCar#1',
       'cancelHotel#1',
       'cancelFlight#1',
       'recordTripOutcome:CANCELLED',

@@ -10,7 +10,6 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
-  log,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -20,7 +19,8 @@ import { FailureType } from '../shared/failures';
 import { STEPS, stepKey, TERMINAL_STATUSES, type StepName, type TripRequest, type TripView } from '../shared/trip';
 import { stepSummaries } from '../shared/trip-summary';
 import { compensationStep, forwardStep } from './activity-options';
-import { Compensations } from './compensations';
+import { Compensations, trackedUndo } from './compensations';
+import { recordOutcome } from './end-record';
 import { describeFailure } from './failure-info';
 import { createProgressPublisher } from './trip-visibility';
 
@@ -29,15 +29,6 @@ export const getTrip = defineQuery<TripView>('getTrip');
 export const cancelTrip = defineUpdate<TripView>('cancel');
 /** The fire-and-forget form of `cancel`, for callers that cannot wait. */
 export const cancelTripSignal = defineSignal('cancel');
-
-/** The end record (trip row + outbox event); it must never fail the saga, even a cancelled one. */
-const recordOutcome = (view: TripView, request: TripRequest) =>
-  CancellationScope.nonCancellable(() =>
-    proxyActivities<Activities>({
-      ...compensationStep,
-      summary: `Record trip ${view.status} (trip row + outbox event)`,
-    }).recordTripOutcome({ ...view }, request),
-  ).catch((err: unknown) => log.warn('trip end record failed for good', { status: view.status, error: String(err) }));
 
 // One proxy per call so that each activity carries its own summary in the Web UI.
 const forward = (r: TripRequest, step: StepName) =>
@@ -109,20 +100,10 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
       for (const step of STEPS) {
         const state = view.steps[step];
         // Registered before the call: it may time out after the service committed.
-        saga.add(step, async () => {
-          state.status = 'COMPENSATING';
-          publish();
-          try {
-            await SAGA[step].undo(request);
-            state.status = 'COMPENSATED';
-            publish();
-          } catch (err) {
-            state.status = 'COMPENSATION_FAILED';
-            state.error = describeFailure(err);
-            publish();
-            throw err;
-          }
-        });
+        saga.add(
+          step,
+          trackedUndo(view, step, publish, () => SAGA[step].undo(request)),
+        );
         state.status = 'RUNNING';
         publish();
         try {

@@ -3,32 +3,28 @@
  * closed, so a second workflow runs the same compensations, in reverse saga order, naming the trip
  * explicitly (its keys are `<tripId>:<step>`, not this workflow's id).
  */
-import { ApplicationFailure, defineQuery, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FailureType } from '../shared/failures';
-import type { StepName, TripView } from '../shared/trip';
+import { STEPS, type StepName, type TripView } from '../shared/trip';
 import { compensationStep } from './activity-options';
+import { Compensations, trackedUndo } from './compensations';
+import { recordOutcome } from './end-record';
 import { describeFailure } from './failure-info';
 import { createProgressPublisher } from './trip-visibility';
 
 // One proxy per call so that each undo carries its own summary in the Web UI.
 const compensation = (summary: string) => proxyActivities<Activities>({ ...compensationStep, summary });
 
-/** The end record (trip row + TripCancelled event); like bookTrip's, it never fails the run. */
-const recordOutcome = (view: TripView) =>
-  compensation(`Record trip ${view.status} (trip row + outbox event)`)
-    .recordTripOutcome({ ...view })
-    .catch((err: unknown) => log.warn('trip end record failed for good', { status: view.status, error: String(err) }));
-
 /** The view of the trip while it is being cancelled (same shape as bookTrip's `getTrip`). */
 export const getCancellation = defineQuery<TripView>('getTrip');
 
-const UNDO: Array<[StepName, (tripId: string) => Promise<unknown>]> = [
-  ['payment', (id) => compensation(`Refund payment of ${id} (compensation)`).refundPayment(id)],
-  ['car', (id) => compensation(`Cancel car of ${id} (compensation)`).cancelCar(id)],
-  ['hotel', (id) => compensation(`Cancel hotel of ${id} (compensation)`).cancelHotel(id)],
-  ['flight', (id) => compensation(`Cancel flight of ${id} (compensation)`).cancelFlight(id)],
-];
+const UNDO: Record<StepName, (tripId: string) => Promise<unknown>> = {
+  flight: (id) => compensation(`Cancel flight of ${id} (compensation)`).cancelFlight(id),
+  hotel: (id) => compensation(`Cancel hotel of ${id} (compensation)`).cancelHotel(id),
+  car: (id) => compensation(`Cancel car of ${id} (compensation)`).cancelCar(id),
+  payment: (id) => compensation(`Refund payment of ${id} (compensation)`).refundPayment(id),
+};
 
 /** The workflow id of the cancellation of a trip: one per trip, so a retried cancel attaches. */
 export const cancellationWorkflowId = (tripId: string): string => `cancel-${tripId}`;
@@ -47,20 +43,14 @@ export async function cancelConfirmedTrip(confirmed: TripView): Promise<TripView
   // TripStatus/TripStep and the live step list, as bookTrip shows them in the Web UI.
   const publish = createProgressPublisher(view);
   publish();
-  const failures: string[] = [];
-  for (const [step, undo] of UNDO) {
-    view.steps[step] = { ...view.steps[step], status: 'COMPENSATING' };
-    publish();
-    try {
-      await undo(confirmed.tripId);
-      view.steps[step] = { ...view.steps[step], status: 'COMPENSATED' };
-    } catch (err) {
-      const error = describeFailure(err);
-      view.steps[step] = { ...view.steps[step], status: 'COMPENSATION_FAILED', error };
-      failures.push(`${step} (${error.message})`);
-    }
-    publish();
-  }
+  // The same compensation stack as bookTrip: reverse saga order, out of cancellation's reach.
+  const saga = new Compensations();
+  for (const step of STEPS)
+    saga.add(
+      step,
+      trackedUndo(view, step, publish, () => UNDO[step](confirmed.tripId)),
+    );
+  const failures = (await saga.runAll()).map((f) => `${f.name} (${describeFailure(f.error).message})`);
   if (failures.length > 0) {
     view.status = 'NEEDS_ATTENTION';
     publish();

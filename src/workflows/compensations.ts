@@ -3,6 +3,8 @@
  * runs: the call may time out after the service committed, and undo-by-key is safe either way.
  */
 import { CancellationScope } from '@temporalio/workflow';
+import type { StepName, TripView } from '../shared/trip';
+import { describeFailure } from './failure-info';
 
 export interface CompensationFailure {
   name: string;
@@ -37,4 +39,29 @@ export class Compensations {
       return failures;
     });
   }
+}
+
+/**
+ * Wraps the undo of one step so that the trip view (and what `publish` shows of it) follows the
+ * compensation: COMPENSATING, then COMPENSATED or COMPENSATION_FAILED with the error.
+ */
+export function trackedUndo(
+  view: TripView,
+  step: StepName,
+  publish: () => void,
+  undo: () => Promise<unknown>,
+): () => Promise<void> {
+  return async () => {
+    view.steps[step] = { ...view.steps[step], status: 'COMPENSATING' };
+    publish();
+    try {
+      await undo();
+      view.steps[step] = { ...view.steps[step], status: 'COMPENSATED' };
+    } catch (err) {
+      view.steps[step] = { ...view.steps[step], status: 'COMPENSATION_FAILED', error: describeFailure(err) };
+      throw err;
+    } finally {
+      publish();
+    }
+  };
 }
