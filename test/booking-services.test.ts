@@ -112,6 +112,40 @@ describe.each(backends)('booking services on %s', (backend) => {
     expect((await reserve(key, flightBody(tripId))).json()).toMatchObject({ code: 'TOMBSTONED' });
   });
 
+  it('undoes a reservation and a charge once when 10 cancels with different keys race', async () => {
+    const tripId = `trip-${randomUUID()}`;
+    const key = `${tripId}:flight`;
+    await reserve(key, flightBody(tripId, { seats: 2 }));
+    await payment.inject({
+      method: 'POST',
+      url: '/charges',
+      headers: { 'idempotency-key': `${tripId}:payment` },
+      payload: { tripId, token: 'tok_visa', amountCents: 700, currency: 'USD' },
+    });
+    const before = await flightDb('allocations').where({ resource_id: 'UA100', day: '2027-03-01' }).first();
+    const race = (app: FastifyInstance, url: string, forwardKey: string) =>
+      Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          app.inject({
+            method: 'POST',
+            url,
+            headers: { 'idempotency-key': `${forwardKey}:undo-${i}` },
+            payload: { tripId, idempotencyKey: forwardKey },
+          }),
+        ),
+      );
+    const cancels = await race(flight, '/reservations/cancel', key);
+    const refunds = await race(payment, '/charges/refund', `${tripId}:payment`);
+    expect(cancels.filter((r) => r.json().outcome === 'CANCELLED')).toHaveLength(1);
+    expect(refunds.filter((r) => r.json().outcome === 'REFUNDED')).toHaveLength(1);
+    const after = await flightDb('allocations').where({ resource_id: 'UA100', day: '2027-03-01' }).first();
+    expect(Number(after.reserved)).toBe(Number(before.reserved) - 2);
+    const cancelled = await flightDb('outbox').where({ event_type: 'ReservationCancelled' }).select('payload');
+    expect(cancelled.filter((e) => String(e.payload).includes(key))).toHaveLength(1);
+    const refunded = await paymentDb('outbox').where({ event_type: 'ChargeRefunded' }).select('payload');
+    expect(refunded.filter((e) => String(e.payload).includes(tripId))).toHaveLength(1);
+  });
+
   it('stores a sold-out refusal as the outcome of its key, so a retry replays it', async () => {
     const tripId = `trip-${randomUUID()}`;
     const first = await reserve(`${tripId}:flight`, flightBody(tripId, { flightNumber: 'SOLDOUT1' }));

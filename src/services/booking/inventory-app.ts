@@ -132,13 +132,19 @@ export function registerInventoryRoutes<T extends object>(
           if (row.status === 'CANCELLED') {
             return { outcome: 'ALREADY_CANCELLED', idempotencyKey, reservation: reservationView(row) };
           }
+          const updated = { ...row, status: 'CANCELLED' as const, updated_at: Date.now() };
+          // Guarded by the status, so two cancels racing with different keys undo it once:
+          // the loser's update waits for the winner's row lock and then matches nothing.
+          const changed = await trx('reservations')
+            .where({ id: row.id, status: 'ACTIVE' })
+            .update({ status: updated.status, updated_at: updated.updated_at });
+          if (changed === 0) {
+            const now = (await trx<ReservationRow>('reservations').where({ id: row.id }).first()) ?? row;
+            return { outcome: 'ALREADY_CANCELLED', idempotencyKey, reservation: reservationView(now) };
+          }
           for (const day of JSON.parse(row.days) as string[]) {
             await trx('allocations').where({ resource_id: row.resource_id, day }).decrement('reserved', row.quantity);
           }
-          const updated = { ...row, status: 'CANCELLED' as const, updated_at: Date.now() };
-          await trx('reservations')
-            .where({ id: row.id })
-            .update({ status: updated.status, updated_at: updated.updated_at });
           await appendEvent(trx, {
             aggregateType: 'reservation',
             aggregateId: row.id,

@@ -127,7 +127,14 @@ export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext)
           if (row.status === 'REFUNDED')
             return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(row) };
           const updated = { ...row, status: 'REFUNDED' as const, updated_at: Date.now() };
-          await trx('charges').where({ id: row.id }).update({ status: updated.status, updated_at: updated.updated_at });
+          // Guarded by the status, so two refunds racing with different keys refund once.
+          const changed = await trx('charges')
+            .where({ id: row.id, status: 'CAPTURED' })
+            .update({ status: updated.status, updated_at: updated.updated_at });
+          if (changed === 0) {
+            const now = (await trx<ChargeRow>('charges').where({ id: row.id }).first()) ?? row;
+            return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(now) };
+          }
           await appendEvent(trx, {
             aggregateType: 'charge',
             aggregateId: row.id,
