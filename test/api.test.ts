@@ -529,6 +529,90 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
     expect(res.json().tripStatus).toBe('COMPENSATED');
   });
 
+  it('caps Prefer: wait at 30 seconds, as documented', async () => {
+    const patient = await makeApp({ lockTimeoutMs: 300_000 });
+    const res = await post(sampleTrip(), { key: randomUUID(), headers: { prefer: 'wait=45' }, on: patient });
+    expect(res.headers['preference-applied']).toBe('wait=30');
+    expect(res.statusCode).toBe(201);
+    await patient.close();
+  });
+
+  it('answers the recorded trip as it is now, and starts nothing, for a key reused after its record was purged', async () => {
+    const key = randomUUID();
+    const first = await post(sampleTrip(), { key, headers: { prefer: 'wait=20' } });
+    expect(first.json().status).toBe('CONFIRMED');
+    await db('idempotency_keys').where({ scope: 'alice', key }).delete();
+    const again = await post(sampleTrip({ customerId: 'someone-else' }), { key });
+    expect(again.statusCode).toBe(201);
+    expect(again.json()).toMatchObject({ tripId: first.json().tripId, status: 'CONFIRMED' });
+    expect(await runsOf(first.json().tripId)).toHaveLength(1);
+    expect(await tripRows(first.json().tripId)).toBe(1);
+  });
+
+  it('keeps the key of a request that failed after its trip started: another body gets 422, the same one takes over at once', async () => {
+    // A client whose reads fail: the trip starts, then waiting for it throws (a 500).
+    const real = stack.client;
+    const bind = <T extends object>(target: T, override: Record<string | symbol, unknown>): T =>
+      new Proxy(target, {
+        get: (t, p) => {
+          if (p in override) return override[p];
+          const v = Reflect.get(t, p, t) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+    const broken = bind(real, {
+      workflow: bind(real.workflow, {
+        getHandle: () => ({
+          describe: () => Promise.reject(new Error('Temporal went away')),
+        }),
+      }),
+    });
+    const failing = buildApp({
+      db,
+      temporalClient: broken,
+      tokens: TOKENS,
+      clock,
+      logger: false,
+      config: { temporal: stack.config.temporal, api: stack.config.api },
+    });
+    apps.push(failing);
+    await failing.listen({ host: '127.0.0.1', port: 0 });
+    const key = randomUUID();
+    const request = sampleTrip();
+    const tripId = tripIdFor('alice', key);
+    expect((await post(request, { key, headers: { prefer: 'wait=5' }, on: failing })).statusCode).toBe(500);
+    expect(await runsOf(tripId)).toHaveLength(1);
+    expectProblem(await post(sampleTrip({ customerId: 'another-body' }), { key }), 422, 'IDEMPOTENCY_KEY_REUSED');
+    const retry = await post(request, { key });
+    expect([201, 202]).toContain(retry.statusCode);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expect(retry.json().tripId).toBe(tripId);
+    expect((await untilSettled(tripId)).status).toBe('CONFIRMED');
+    expect(await runsOf(tripId)).toHaveLength(1);
+    expect(await keyRows('alice', key)).toBe(1);
+  });
+
+  it('answers a cancel that no worker accepts within the wait with a retryable 503 instead of hanging', async () => {
+    const unserved = await makeApp({ taskQueue: `nobody-${randomUUID()}` });
+    const trip = await post(sampleTrip(), { key: randomUUID(), on: unserved });
+    expect(trip.statusCode).toBe(202);
+    const tripId = trip.json().tripId as string;
+    try {
+      const started = Date.now();
+      const res = await hit(unserved, {
+        method: 'POST',
+        url: `/trips/${tripId}/cancel`,
+        headers: { authorization: `Bearer ${ALICE}`, prefer: 'wait=2' },
+      });
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expectProblem(res, 503, 'CANCEL_NOT_ACCEPTED');
+      expect(res.headers['retry-after']).toBe('1');
+    } finally {
+      await stack.client.workflow.getHandle(tripId).terminate('test cleanup');
+      await unserved.close();
+    }
+  }, 40_000);
+
   it('answers client mistakes with 400/413/415/404 problems and writes nothing', async () => {
     const before = await allRows();
     expectProblem(await post('{"customerId": ', { key: randomUUID() }), 400, 'MALFORMED_JSON');

@@ -38,7 +38,7 @@ describe.each(backends)('IdempotencyStore on %s', (backend) => {
 
   it('claims a new key once, reports it in flight, then replays the stored response', async () => {
     const key = randomUUID();
-    expect(await store.claim(req(key))).toEqual({ kind: 'claimed', takeover: false });
+    expect(await store.claim(req(key))).toEqual({ kind: 'claimed', takeover: false, token: clock });
     expect(await store.claim(req(key))).toMatchObject({ kind: 'in-flight' });
     const response = { status: 202, headers: { 'content-type': 'application/json' }, body: '{"a":1}' };
     await store.complete('alice', key, response);
@@ -72,7 +72,35 @@ describe.each(backends)('IdempotencyStore on %s', (backend) => {
     clock += 29_000;
     expect((await store.claim(req(key))).kind).toBe('in-flight');
     clock += 2_000;
-    expect(await store.claim(req(key))).toEqual({ kind: 'claimed', takeover: true });
+    expect(await store.claim(req(key))).toEqual({ kind: 'claimed', takeover: true, token: clock });
+    expect((await store.claim(req(key))).kind).toBe('in-flight');
+  });
+
+  it('fences a claim taken over: the old owner can neither complete nor release the successor’s claim', async () => {
+    const key = randomUUID();
+    const first = await store.claim(req(key));
+    clock += 31_000;
+    const second = await store.claim(req(key));
+    if (first.kind !== 'claimed' || second.kind !== 'claimed') throw new Error('not claimed');
+    const late = { status: 202, headers: {}, body: 'late' };
+    expect(await store.complete('alice', key, late, undefined, first.token)).toBe(false);
+    await store.release('alice', key, undefined, first.token);
+    await store.abandon('alice', key, first.token);
+    expect((await store.claim(req(key))).kind).toBe('in-flight');
+    const own = { status: 201, headers: {}, body: 'own' };
+    expect(await store.complete('alice', key, own, undefined, second.token)).toBe(true);
+    expect(await store.complete('alice', key, late, undefined, second.token)).toBe(false);
+    expect(await store.claim(req(key))).toEqual({ kind: 'replay', response: own });
+  });
+
+  it('lets the same request take an abandoned claim over at once, and still refuses another body', async () => {
+    const key = randomUUID();
+    const first = await store.claim(req(key));
+    if (first.kind !== 'claimed') throw new Error('not claimed');
+    clock += 1;
+    await store.abandon('alice', key, first.token);
+    expect(await store.claim(req(key, 'fp-other'))).toEqual({ kind: 'mismatch', method: 'POST', path: '/trips' });
+    expect(await store.claim(req(key))).toEqual({ kind: 'claimed', takeover: true, token: clock });
     expect((await store.claim(req(key))).kind).toBe('in-flight');
   });
 

@@ -12,6 +12,7 @@ import { requireBearer } from './auth';
 import { notReady } from './problems';
 import { startPurgeJob, type PurgeJob } from '../idempotency/purge-job';
 import { registerTripRoutes } from './trip-routes';
+import { withDeadline } from '../trips/trip-workflows';
 
 export interface ApiDeps {
   /** The API database (openApiDatabase): trips and idempotency_keys. */
@@ -32,11 +33,9 @@ declare module 'fastify' {
   }
 }
 
-const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([
-    p,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref()),
-  ]);
+const PROBE_TIMEOUT_MS = 2000;
+/** The longest `Prefer: wait` honoured: 30 s as documented, and below half the lock timeout. */
+export const MAX_PREFER_WAIT_SECONDS = 30;
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const { api, temporal } = deps.config;
@@ -56,17 +55,20 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const checks: Record<string, string> = {};
-    const probe = async (name: string, p: () => Promise<unknown>) => {
+    const probe = async (name: string, p: (signal: AbortSignal) => Promise<unknown>) => {
       try {
-        await within(p(), 2000);
-        checks[name] = 'ok';
+        const answered = await withDeadline(async (signal) => (await p(signal), true), PROBE_TIMEOUT_MS);
+        checks[name] = answered ? 'ok' : `no answer in ${PROBE_TIMEOUT_MS} ms`;
       } catch (err) {
         checks[name] = (err as Error).message;
       }
     };
+    const temporalClient = deps.temporalClient;
     await Promise.all([
       probe('database', () => deps.db.raw('select 1')),
-      probe('temporal', () => deps.temporalClient.workflowService.getSystemInfo({})),
+      probe('temporal', (signal) =>
+        temporalClient.withAbortSignal(signal, () => temporalClient.workflowService.getSystemInfo({})),
+      ),
     ]);
     if (Object.values(checks).some((v) => v !== 'ok')) throw notReady(checks);
     return reply.send({ status: 'ready', checks });
@@ -80,7 +82,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       store,
       temporal: deps.temporalClient,
       taskQueue: temporal.taskQueue,
-      maxWaitSeconds: Math.max(1, Math.min(60, Math.floor(api.idempotencyLockTimeoutMs / 2000))),
+      maxWaitSeconds: Math.max(1, Math.min(MAX_PREFER_WAIT_SECONDS, Math.floor(api.idempotencyLockTimeoutMs / 2000))),
     });
   });
   return app;

@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fingerprintOf } from '../idempotency/fingerprint';
 import { parseIdempotencyKey } from '../idempotency/key';
-import type { IdempotencyStore, StoredResponse } from '../idempotency/store';
+import { type IdempotencyStore, type StoredResponse, toResponse } from '../idempotency/store';
 import { sendStored } from '../services/http/idempotent-route';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../services/http/problem';
 import { invalidKey, keyReused, missingKey, requestInFlight } from './problems';
@@ -27,7 +27,7 @@ export interface IdempotentRun {
   principal: string;
   /** undefined: no key was sent (optional-key routes), so the run is not recorded. */
   key: string | undefined;
-  /** Does the work; a thrown HttpProblem below 500 is the stored outcome, anything else releases the key. */
+  /** Does the work; a thrown HttpProblem below 500 is the stored outcome, anything else abandons the key. */
   execute(): Promise<StoredResponse>;
 }
 
@@ -83,12 +83,16 @@ export async function runIdempotent(
   try {
     response = await attempt();
   } catch (err) {
-    // Nothing final happened (or it will be found again under the same workflow id): let a retry run.
+    // The work may have had effects (a trip started): keep the key, so another body is still
+    // refused, but free its lock so a retry of this same request takes over at once.
     await store
-      .release(principal, key)
-      .catch((e: unknown) => request.log.error({ err: e }, 'could not release an idempotency key'));
+      .abandon(principal, key, claim.token)
+      .catch((e: unknown) => request.log.error({ err: e }, 'could not abandon an idempotency key'));
     throw err;
   }
-  await store.complete(principal, key, response);
+  if (await store.complete(principal, key, response, undefined, claim.token)) return sendStored(reply, response, false);
+  // A successor took the key over meanwhile: answer what it stored, so every reply has the same bytes.
+  const record = await store.find(principal, key);
+  if (record?.response_status != null) return sendStored(reply, toResponse(record), true);
   return sendStored(reply, response, false);
 }

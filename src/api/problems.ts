@@ -55,3 +55,13 @@ export const tripAlreadyEnded = (tripId: string, status: string) =>
 
 export const notReady = (checks: Record<string, string>) =>
   new HttpProblem(503, 'NOT_READY', 'A dependency is unreachable', undefined, { checks });
+
+export const cancelNotAccepted = (tripId: string) =>
+  new HttpProblem(
+    503,
+    'CANCEL_NOT_ACCEPTED',
+    'The cancellation was not accepted in time',
+    `trip ${tripId} did not take the cancellation within the wait; retry (with the same Idempotency-Key)`,
+    {},
+    { 'retry-after': '1' },
+  );

@@ -9,7 +9,7 @@ import { findTrip, insertTrip, listTrips, type TripRecord, updateTripView } from
 import { initialView } from '../workflows';
 import { jsonResponse, requestKey, runIdempotent } from './idempotent-request';
 import { preferredWaitSeconds } from './prefer';
-import { tripAlreadyEnded, tripNotFound, validationFailed } from './problems';
+import { cancelNotAccepted, tripAlreadyEnded, tripNotFound, validationFailed } from './problems';
 import {
   cancelAnyTrip,
   endedByCancel,
@@ -71,9 +71,16 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
       key,
       execute: async () => {
         const tripId = tripIdFor(request.principal, key);
+        const headers: Record<string, string> = { location: `/trips/${tripId}` };
+        // A key reused after its record was purged, or taken over: that trip exists (the trips
+        // table is never purged), so start nothing and answer it as it is now.
+        const existing = await findTrip(db, tripId);
+        if (existing) {
+          const now = await currentView(existing);
+          return jsonResponse(isTerminal(now) ? 201 : 202, resource(now), headers);
+        }
         await startBookTrip(temporal, taskQueue, tripId, parsed.data);
         await insertTrip(db, { tripId, principal: request.principal, request: parsed.data, status: 'PENDING' });
-        const headers: Record<string, string> = { location: `/trips/${tripId}` };
         let view = initialView(tripId);
         if (waitSeconds > 0) {
           headers['preference-applied'] = `wait=${waitSeconds}`;
@@ -92,14 +99,18 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
   app.post<{ Params: { tripId: string } }>('/trips/:tripId/cancel', async (request, reply) => {
     const key = requestKey(request, false);
     const record = await ownTrip(request);
-    const waitMs =
-      (preferredWaitSeconds(request.headers.prefer, deps.maxWaitSeconds) || DEFAULT_CANCEL_WAIT_SECONDS) * 1000;
+    const waitSeconds =
+      preferredWaitSeconds(request.headers.prefer, deps.maxWaitSeconds) ||
+      Math.min(DEFAULT_CANCEL_WAIT_SECONDS, deps.maxWaitSeconds);
+    const waitMs = waitSeconds * 1000;
     return runIdempotent(request, reply, {
       store,
       principal: request.principal,
       key,
       execute: async () => {
         const view = await cancelAnyTrip(temporal, taskQueue, await currentView(record), waitMs);
+        // Still booking: no worker took the cancellation in time (a 5xx, so a retry runs again).
+        if (view.status === 'PENDING' || view.status === 'BOOKING') throw cancelNotAccepted(record.tripId);
         if (!endedByCancel(view)) throw tripAlreadyEnded(record.tripId, view.status);
         await updateTripView(db, view);
         return jsonResponse(isTerminal(view) ? 200 : 202, resource(view));

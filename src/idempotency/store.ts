@@ -25,7 +25,8 @@ export interface ClaimRequest {
 }
 
 export type ClaimResult =
-  | { kind: 'claimed'; takeover: boolean }
+  /** `token` (the claim's locked_at) fences complete/release/abandon against a successor's claim. */
+  | { kind: 'claimed'; takeover: boolean; token: number }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'mismatch'; method: string; path: string }
   | { kind: 'in-flight'; retryAfterSeconds: number }
@@ -109,7 +110,7 @@ export class IdempotencyStore {
       .onConflict(['scope', 'key'])
       .ignore()
       .returning('key');
-    if (inserted.length > 0) return { kind: 'claimed', takeover: false };
+    if (inserted.length > 0) return { kind: 'claimed', takeover: false, token: now };
 
     const row = await this.find(req.scope, req.key, trx);
     if (!row) {
@@ -127,28 +128,50 @@ export class IdempotencyStore {
         .where({ scope: req.scope, key: req.key, locked_at: row.locked_at })
         .whereNull('response_status')
         .update({ locked_at: now, last_run_at: now });
-      if (taken === 1) return { kind: 'claimed', takeover: true };
+      if (taken === 1) return { kind: 'claimed', takeover: true, token: now };
     }
     const remainingMs = Math.max(0, lockedAt + this.options.lockTimeoutMs - now);
     return { kind: 'in-flight', retryAfterSeconds: Math.max(1, Math.min(5, Math.ceil(remainingMs / 1000))) };
   }
 
-  /** Stores the final response of a claimed key; later claims replay it. */
-  async complete(scope: string, key: string, response: StoredResponse, trx: Knex = this.db): Promise<void> {
-    await trx(IDEMPOTENCY_TABLE)
-      .where({ scope, key })
-      .update({
-        response_status: response.status,
-        response_headers: JSON.stringify(response.headers),
-        response_body: response.body,
-        locked_at: null,
-        last_run_at: this.now(),
-      });
+  /**
+   * Stores the final response of a claimed key; later claims replay it. With `token` (the claim's
+   * fencing token) only while that claim still holds the lock; returns whether it was stored.
+   */
+  async complete(
+    scope: string,
+    key: string,
+    response: StoredResponse,
+    trx: Knex = this.db,
+    token?: number,
+  ): Promise<boolean> {
+    const updated = await this.held(trx, scope, key, token).update({
+      response_status: response.status,
+      response_headers: JSON.stringify(response.headers),
+      response_body: response.body,
+      locked_at: null,
+      last_run_at: this.now(),
+    });
+    return updated > 0;
   }
 
   /** Gives a claimed key back (nothing was done), so a corrected retry runs afresh. */
-  async release(scope: string, key: string, trx: Knex = this.db): Promise<void> {
-    await trx(IDEMPOTENCY_TABLE).where({ scope, key }).whereNull('response_status').delete();
+  async release(scope: string, key: string, trx: Knex = this.db, token?: number): Promise<void> {
+    await this.held(trx, scope, key, token).delete();
+  }
+
+  /**
+   * Gives up a claim whose work may have had effects: the key stays (another body is still
+   * refused), but its lock is expired at once so a retry of the same request takes it over.
+   */
+  async abandon(scope: string, key: string, token: number, trx: Knex = this.db): Promise<void> {
+    await this.held(trx, scope, key, token).update({ locked_at: this.now() - this.options.lockTimeoutMs });
+  }
+
+  /** The unfinished record of (scope, key), and only while `token` (if given) still holds it. */
+  private held(trx: Knex, scope: string, key: string, token: number | undefined) {
+    const q = trx(IDEMPOTENCY_TABLE).where({ scope, key }).whereNull('response_status');
+    return token === undefined ? q : q.where({ locked_at: token });
   }
 
   /**
@@ -186,7 +209,8 @@ export class IdempotencyStore {
   }
 }
 
-function toResponse(row: IdempotencyRecord): StoredResponse {
+/** The stored response of a completed record. */
+export function toResponse(row: IdempotencyRecord): StoredResponse {
   return {
     status: row.response_status ?? 500,
     headers: row.response_headers ? (JSON.parse(row.response_headers) as Record<string, string>) : {},

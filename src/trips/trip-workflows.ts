@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
 } from '@temporalio/client';
@@ -47,14 +48,22 @@ export async function startBookTrip(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Runs Temporal calls with an abort at `ms`: the gRPC calls themselves are cancelled, so nothing
- * keeps polling (or retrying) behind the caller's back. Resolves undefined when time ran out.
+ * Runs `fn` with an abort at `ms` and resolves undefined when time ran out (the one timeout
+ * helper). `fn` gets the abort signal: Temporal calls run under it (see `temporalCall`), so
+ * nothing keeps polling or retrying behind the caller's back; work that ignores the signal is
+ * simply no longer waited for.
  */
-async function withDeadline<T>(client: Client, fn: () => Promise<T>, ms: number): Promise<T | undefined> {
+export async function withDeadline<T>(fn: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T | undefined> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), ms);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      resolve(undefined);
+    }, ms);
+  });
   try {
-    return await client.withAbortSignal(abort.signal, fn);
+    return await Promise.race([fn(abort.signal), expired]);
   } catch (err) {
     if (abort.signal.aborted) return undefined;
     throw err;
@@ -63,10 +72,17 @@ async function withDeadline<T>(client: Client, fn: () => Promise<T>, ms: number)
   }
 }
 
+/** `fn`'s Temporal calls under the deadline's signal. */
+const temporalCall =
+  <T>(client: Client, fn: () => Promise<T>) =>
+  (signal: AbortSignal) =>
+    client.withAbortSignal(signal, fn);
+
 /** The view of a workflow, or undefined when Temporal does not know it or cannot answer in time. */
 export async function readView(client: Client, workflowId: string, timeoutMs = 3000): Promise<TripView | undefined> {
   try {
-    return (await withDeadline(client, () => readTrip(client, workflowId), timeoutMs))?.view;
+    const read = () => readTrip(client, workflowId);
+    return (await withDeadline(temporalCall(client, read), timeoutMs))?.view;
   } catch (err) {
     if (err instanceof TripNotFoundError) return undefined;
     throw err;
@@ -87,16 +103,20 @@ export async function waitForClose(client: Client, workflowId: string, waitMs: n
 export const isTerminal = (view: TripView) => TERMINAL_STATUSES.includes(view.status);
 
 /**
- * Cancels a trip that is still booking through the `cancel` update; returns undefined when the
- * run refused (it moved past BOOKING meanwhile) so the caller re-reads and decides again.
+ * Cancels a trip that is still booking through the `cancel` update, all of it (the SDK re-sends
+ * until a worker accepts) within `waitMs`. Returns undefined when the run refused (it moved past
+ * BOOKING meanwhile) or closed, so the caller re-reads and decides again.
  */
 export async function cancelRunningTrip(client: Client, tripId: string, waitMs: number): Promise<TripView | undefined> {
   const handle = client.workflow.getHandle<typeof bookTrip>(tripId);
-  try {
+  const cancel = async () => {
     const update = await handle.startUpdate(cancelTrip, { waitForStage: WorkflowUpdateStage.ACCEPTED });
-    return (await withDeadline(client, () => update.result(), waitMs)) ?? (await readView(client, tripId));
+    return update.result();
+  };
+  try {
+    return (await withDeadline(temporalCall(client, cancel), waitMs)) ?? (await readView(client, tripId));
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) return undefined;
+    if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
 }
