@@ -6,10 +6,16 @@
  */
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/knex';
-import type { OutboxRow } from './event';
+import { aggregateKey, type OutboxRow } from './event';
 import { OUTBOX_TABLE } from './outbox-migration';
 
-export type PublishOutcome = { seq: number; ok: true } | { seq: number; ok: false; error: string };
+/**
+ * What the transport said about one event. A failure with `transientFailures` (how many publishes
+ * in a row failed because the transport was unreachable, this one included) is retried with
+ * backoff and never counts toward parking; one without it is the event's own and does.
+ */
+export type PublishOutcome =
+  { seq: number; ok: true } | { seq: number; ok: false; error: string; transientFailures?: number };
 
 export interface MarkPolicy {
   maxAttempts: number;
@@ -28,20 +34,22 @@ export interface BatchResult {
 const MAX_EXCLUDED = 1000;
 
 const pending = (q: Knex.QueryBuilder) => q.whereNull('published_at').whereNull('parked_at');
+/** Not published yet, parked or not: what holds back the later events of its aggregate. */
+const unpublished = (q: Knex.QueryBuilder) => q.whereNull('published_at');
 
 /**
  * Keeps, per aggregate, only the claimed rows that no unpublished earlier row precedes: an event
- * whose predecessor is held by another relay, or waits in backoff, must wait too.
+ * whose predecessor is held by another relay, waits in backoff or is parked must wait too.
  */
 async function headsOnly(db: Knex, rows: OutboxRow[]): Promise<OutboxRow[]> {
   if (rows.length === 0) return rows;
   const aggregates = [
     ...new Map(
-      rows.map((r) => [`${r.aggregate_type}\u0000${r.aggregate_id}`, [r.aggregate_type, r.aggregate_id]]),
+      rows.map((r) => [aggregateKey(r.aggregate_type, r.aggregate_id), [r.aggregate_type, r.aggregate_id]]),
     ).values(),
   ];
   const maxSeq = Math.max(...rows.map((r) => r.seq));
-  const earlier = await pending(db(OUTBOX_TABLE).select('seq', 'aggregate_type', 'aggregate_id'))
+  const earlier = await unpublished(db(OUTBOX_TABLE).select('seq', 'aggregate_type', 'aggregate_id'))
     .whereIn(['aggregate_type', 'aggregate_id'], aggregates)
     .andWhere('seq', '<=', maxSeq)
     .orderBy('seq');
@@ -49,7 +57,7 @@ async function headsOnly(db: Knex, rows: OutboxRow[]): Promise<OutboxRow[]> {
   const blocked = new Set<string>();
   const keep = new Set<number>();
   for (const r of earlier as Array<Pick<OutboxRow, 'seq' | 'aggregate_type' | 'aggregate_id'>>) {
-    const agg = `${r.aggregate_type}\u0000${r.aggregate_id}`;
+    const agg = aggregateKey(r.aggregate_type, r.aggregate_id);
     if (blocked.has(agg)) continue;
     if (claimed.has(Number(r.seq))) keep.add(Number(r.seq));
     else blocked.add(agg);
@@ -74,9 +82,16 @@ async function mark(db: Knex, rows: OutboxRow[], outcomes: PublishOutcome[], pol
   }
   for (const o of outcomes) {
     if (o.ok) continue;
+    result.failed += 1;
+    if (o.transientFailures !== undefined) {
+      // The transport's outage, not this event's fault: wait and retry, attempts untouched.
+      await db(OUTBOX_TABLE)
+        .where({ seq: o.seq })
+        .update({ last_error: o.error.slice(0, 2000), next_attempt_at: now + backoffMs(policy, o.transientFailures) });
+      continue;
+    }
     const attempts = (bySeq.get(o.seq)?.attempts ?? 0) + 1;
     const park = attempts >= policy.maxAttempts;
-    result.failed += 1;
     if (park) result.parked += 1;
     await db(OUTBOX_TABLE)
       .where({ seq: o.seq })
@@ -104,11 +119,11 @@ export async function processBatch(
 ): Promise<BatchResult> {
   const select = async (q: Knex | Knex.Transaction, lock: boolean) => {
     const now = Date.now();
-    // Rows stuck behind an earlier event waiting in backoff would only fill the batch window
-    // and starve every other aggregate: find those aggregates first (a partial index keeps this
-    // cheap: only events that failed are in it), then leave them out.
-    const waiting = (await pending(q(OUTBOX_TABLE).distinct('aggregate_type', 'aggregate_id'))
-      .andWhere('next_attempt_at', '>', now)
+    // Rows stuck behind an earlier event waiting in backoff, or parked, would only fill the batch
+    // window and starve every other aggregate: find those aggregates first (only events that
+    // failed qualify, few and indexed), then leave them out.
+    const waiting = (await unpublished(q(OUTBOX_TABLE).distinct('aggregate_type', 'aggregate_id'))
+      .andWhere((w) => w.where('next_attempt_at', '>', now).orWhereNotNull('parked_at'))
       .limit(MAX_EXCLUDED)) as Array<{ aggregate_type: string; aggregate_id: string }>;
     const query = pending(q<OutboxRow>(OUTBOX_TABLE).select('*'))
       .andWhere('next_attempt_at', '<=', now)
@@ -149,6 +164,24 @@ export async function outboxLagMs(db: Knex): Promise<number> {
 export async function parkedCount(db: Knex): Promise<number> {
   const row = (await db(OUTBOX_TABLE).whereNotNull('parked_at').count({ n: '*' }).first()) as
     { n: number | string } | undefined;
+  return Number(row?.n ?? 0);
+}
+
+/** Unpublished events waiting behind a parked event of their aggregate (they go once it is re-driven). */
+export async function blockedCount(db: Knex): Promise<number> {
+  const row = (await db({ o: OUTBOX_TABLE })
+    .whereNull('o.published_at')
+    .whereNull('o.parked_at')
+    .whereExists((e) =>
+      e
+        .select(db.raw('1'))
+        .from({ p: OUTBOX_TABLE })
+        .whereRaw('p.aggregate_type = o.aggregate_type and p.aggregate_id = o.aggregate_id and p.seq < o.seq')
+        .whereNotNull('p.parked_at')
+        .whereNull('p.published_at'),
+    )
+    .count({ n: '*' })
+    .first()) as { n: number | string } | undefined;
   return Number(row?.n ?? 0);
 }
 

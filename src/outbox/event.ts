@@ -49,3 +49,8 @@ export function envelopeOf(source: string, row: OutboxRow): EventEnvelope {
     createdAt: Number(row.created_at),
   };
 }
+
+/** The key events of one aggregate share: what orders them, in the relay and in the consumer. */
+export function aggregateKey(aggregateType: string, aggregateId: string): string {
+  return `${aggregateType}\u0000${aggregateId}`;
+}

@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { dialectOf } from '../db/knex';
 import {
+  blockedCount,
   outboxLagMs,
   parkedCount,
   processBatch,
@@ -15,10 +16,10 @@ import {
   type MarkPolicy,
   type PublishOutcome,
 } from './claim';
-import { envelopeOf, type OutboxRow } from './event';
+import { aggregateKey, envelopeOf, type OutboxRow } from './event';
 import { listenForOutbox } from './outbox-listener';
 import type { RelayMetrics } from './relay-metrics';
-import type { Transport } from './transport';
+import { isTransientFailure, type Transport } from './transport';
 
 export interface RelaySource {
   name: string;
@@ -51,11 +52,14 @@ const sleep = (ms: number, signal: AbortSignal, wakers?: Map<string, () => void>
     if (key) wakers?.set(key, done);
   });
 
-/** Publishes a batch: events of one aggregate in order, one after another; aggregates in parallel. */
+/**
+ * Publishes a batch: events of one aggregate in order, one after another; aggregates in parallel.
+ * A failure is marked transient (the transport's, see `isTransientFailure`) or not (the event's).
+ */
 async function publishChains(source: string, rows: OutboxRow[], transport: Transport): Promise<PublishOutcome[]> {
   const chains = new Map<string, OutboxRow[]>();
   for (const r of rows) {
-    const key = `${r.aggregate_type}\u0000${r.aggregate_id}`;
+    const key = aggregateKey(r.aggregate_type, r.aggregate_id);
     chains.set(key, [...(chains.get(key) ?? []), r]);
   }
   const outcomes: PublishOutcome[] = [];
@@ -67,7 +71,8 @@ async function publishChains(source: string, rows: OutboxRow[], transport: Trans
           outcomes.push({ seq: row.seq, ok: true });
         } catch (err) {
           // Later events of this aggregate wait for this one (they stay unpublished, untouched).
-          outcomes.push({ seq: row.seq, ok: false, error: err instanceof Error ? err.message : String(err) });
+          const error = err instanceof Error ? err.message : String(err);
+          outcomes.push({ seq: row.seq, ok: false, error, ...(isTransientFailure(err) && { transientFailures: 0 }) });
           return;
         }
       }
@@ -82,6 +87,8 @@ export class OutboxRelay {
   private readonly wakers = new Map<string, () => void>();
   private listening?: Promise<(() => Promise<void>) | undefined>;
   readonly totals = new Map<string, { published: number; failed: number; parked: number }>();
+  /** Batches in a row whose publishes failed because the transport was unreachable (the backoff). */
+  private transientStreak = 0;
 
   constructor(
     private readonly sources: RelaySource[],
@@ -97,7 +104,14 @@ export class OutboxRelay {
       source.db,
       this.options.batchSize,
       this.options,
-      (rows) => publishChains(source.name, rows, this.transport),
+      async (rows) => {
+        const outcomes = await publishChains(source.name, rows, this.transport);
+        const transient = outcomes.filter((o) => !o.ok && o.transientFailures !== undefined);
+        if (transient.length > 0) this.transientStreak += 1;
+        else if (outcomes.some((o) => o.ok)) this.transientStreak = 0;
+        for (const o of transient) if (!o.ok) o.transientFailures = this.transientStreak;
+        return outcomes;
+      },
       this.options.afterPublish,
     );
     const t = this.totals.get(source.name) ?? { published: 0, failed: 0, parked: 0 };
@@ -126,13 +140,16 @@ export class OutboxRelay {
     }
   }
 
-  async report(): Promise<Array<{ source: string; published: number; lagMs: number; parked: number }>> {
+  async report(): Promise<
+    Array<{ source: string; published: number; lagMs: number; parked: number; blockedByParked: number }>
+  > {
     return Promise.all(
       this.sources.map(async (s) => ({
         source: s.name,
         published: this.totals.get(s.name)?.published ?? 0,
         lagMs: await outboxLagMs(s.db),
         parked: await parkedCount(s.db),
+        blockedByParked: await blockedCount(s.db),
       })),
     );
   }

@@ -1,7 +1,7 @@
 /** The relay's Prometheus metrics: published/failed/parked counters and lag/parked gauges per source. */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Knex } from 'knex';
-import { outboxLagMs, parkedCount } from './claim';
+import { blockedCount, outboxLagMs, parkedCount } from './claim';
 
 export interface RelayMetrics {
   registry: Registry;
@@ -46,6 +46,15 @@ export function createRelayMetrics(sources: Array<{ name: string; db: Knex }>): 
     registers: [registry],
     async collect() {
       for (const s of sources) this.set({ source: s.name }, await parkedCount(s.db));
+    },
+  });
+  new Gauge({
+    name: 'outbox_blocked_by_parked',
+    help: 'Unpublished events waiting behind a parked event of their aggregate',
+    labelNames: ['source'],
+    registers: [registry],
+    async collect() {
+      for (const s of sources) this.set({ source: s.name }, await blockedCount(s.db));
     },
   });
   return { registry, published, failures, parkedNow };

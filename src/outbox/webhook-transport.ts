@@ -1,6 +1,6 @@
 /** The embedded default transport: one signed HTTP POST per event to the notifications service. */
 import type { EventEnvelope } from './event';
-import type { Transport } from './transport';
+import { TransientPublishError, type Transport } from './transport';
 import { SIGNATURE_HEADER, signWebhook } from './webhook-signature';
 
 export const WEBHOOK_PATH = '/webhooks/outbox';
@@ -19,7 +19,12 @@ export function createWebhookTransport(options: { baseUrl: string; secret: strin
       });
       // Drain the body so the connection is reused.
       const text = await res.text();
-      if (!res.ok) throw new Error(`webhook ${url} answered ${res.status}: ${text.slice(0, 200)}`);
+      if (res.ok) return;
+      const message = `webhook ${url} answered ${res.status}: ${text.slice(0, 200)}`;
+      // The receiver is down, overloaded or not ready to trust us yet: retry. Any other 4xx is a
+      // refusal of this event: it counts toward parking.
+      if (res.status >= 500 || [401, 408, 429].includes(res.status)) throw new TransientPublishError(message);
+      throw new Error(message);
     },
     async close() {},
   };

@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import type { EventEnvelope } from '../../outbox/event';
+import { aggregateKey, type EventEnvelope } from '../../outbox/event';
 import { ensureStream, type StreamSettings } from '../../outbox/nats-stream';
 import { applyEvent, envelopeSchema } from './apply-event';
 
@@ -69,7 +69,7 @@ export async function startJetStreamConsumer(
         continue;
       }
       while (chains.size >= limit) await Promise.race(chains.values());
-      const key = `${event.aggregateType}\u0000${event.aggregateId}`;
+      const key = aggregateKey(event.aggregateType, event.aggregateId);
       const next = (chains.get(key) ?? Promise.resolve()).then(() => handle(m, event));
       chains.set(key, next);
       void next.then(() => {
