@@ -69,7 +69,8 @@ describe('relay → signed webhooks → notifications on SQLite', () => {
               (await dbs
                 .payment('outbox')
                 .whereNull('published_at')
-                .andWhere('attempts', '>=', 2)
+                .whereNotNull('last_error')
+                .andWhere('attempts', 0)
                 .count({ n: '*' })
                 .first()) as { n: number }
             ).n,
