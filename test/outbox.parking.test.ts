@@ -88,5 +88,5 @@ it('a parked event blocks the later events of its aggregate, not other aggregate
   expect(sent).toContain(otherEvent);
   expect(sent).not.toContain(cancelled);
   const report = await relay.report();
-  expect(report[0].blockedByParked).toBeGreaterThanOrEqual(1);
+  expect(report[0]?.blockedByParked).toBeGreaterThanOrEqual(1);
 });
