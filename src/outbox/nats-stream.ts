@@ -5,6 +5,16 @@ export interface StreamSettings {
   natsUrl: string;
   stream: string;
   subjectPrefix: string;
+  /** How long the broker keeps a message (the outbox retention); unset = no limit. */
+  maxAgeMs?: number;
+}
+
+/** The stream settings every process derives from the one config (relay and consumer alike). */
+export function streamSettingsFrom(
+  natsUrl: string,
+  outbox: { stream: string; subjectPrefix: string; retentionMs: number },
+): StreamSettings {
+  return { natsUrl, stream: outbox.stream, subjectPrefix: outbox.subjectPrefix, maxAgeMs: outbox.retentionMs };
 }
 
 /** One subject per aggregate type: `<prefix>.<aggregateType>`. */
@@ -17,7 +27,7 @@ export function connectNats(url: string, name: string): Promise<NatsConnection> 
   return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
 }
 
-/** Creates the stream when it does not exist yet (dedup window of two minutes for Nats-Msg-Id). */
+/** Creates the stream when it does not exist yet (dedup window of two minutes for Nats-Msg-Id, messages kept `maxAgeMs`). */
 export async function ensureStream(jsm: JetStreamManager, settings: StreamSettings): Promise<void> {
   try {
     await jsm.streams.info(settings.stream);
@@ -28,6 +38,8 @@ export async function ensureStream(jsm: JetStreamManager, settings: StreamSettin
         name: settings.stream,
         subjects: [`${settings.subjectPrefix}.>`],
         duplicate_window: nanos(120_000),
+        // Without a limit the stream keeps every event forever, acked or not.
+        ...(settings.maxAgeMs ? { max_age: nanos(settings.maxAgeMs) } : {}),
       });
     } catch (addErr) {
       // Another process created it in between.

@@ -9,6 +9,7 @@ import { BOOKING_SERVICES, loadConfig, type BookingServiceName } from '../config
 import { openDatabase } from '../db/knex';
 import type { Migration } from '../db/migrations';
 import { startMetricsServer } from '../outbox/metrics-server';
+import { streamSettingsFrom } from '../outbox/nats-stream';
 import { createNatsTransport } from '../outbox/nats-transport';
 import { OutboxRelay, type RelaySource } from '../outbox/outbox-relay';
 import { createRelayMetrics } from '../outbox/relay-metrics';
@@ -33,11 +34,7 @@ async function main(): Promise<void> {
       sources.push({ name, db: await openDatabase(name, config, { migrations: migrationsOf(name) }) });
     }
     transport = config.natsUrl
-      ? await createNatsTransport({
-          natsUrl: config.natsUrl,
-          stream: config.outbox.stream,
-          subjectPrefix: config.outbox.subjectPrefix,
-        })
+      ? await createNatsTransport(streamSettingsFrom(config.natsUrl, config.outbox))
       : createWebhookTransport({ baseUrl: config.services.notifications.url, secret: config.outbox.webhookSecret });
     const metrics = createRelayMetrics(sources);
     const relay = new OutboxRelay(sources, transport, {

@@ -7,7 +7,7 @@ import type { NatsConnection } from 'nats';
 import pino from 'pino';
 import type { Config } from '../../config';
 import { openDatabase, type Db } from '../../db/knex';
-import { connectNats } from '../../outbox/nats-stream';
+import { connectNats, streamSettingsFrom } from '../../outbox/nats-stream';
 import { startJetStreamConsumer, type RunningConsumer } from './jetstream-consumer';
 import { notificationsMigrations } from './migrations';
 import { buildNotificationsApp } from './notifications-app';
@@ -37,9 +37,7 @@ export async function startNotificationsService(
     if (config.natsUrl) {
       nc = await connectNats(config.natsUrl, 'notifications');
       consumer = await startJetStreamConsumer(nc, {
-        natsUrl: config.natsUrl,
-        stream: config.outbox.stream,
-        subjectPrefix: config.outbox.subjectPrefix,
+        ...streamSettingsFrom(config.natsUrl, config.outbox),
         durable: config.outbox.durable,
         db,
         logger: pino({ level: config.logLevel, base: { service: 'notifications' } }),
