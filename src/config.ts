@@ -13,6 +13,8 @@ export const BOOKING_SERVICES = ['flight', 'hotel', 'car', 'payment'] as const;
 export type BookingServiceName = (typeof BOOKING_SERVICES)[number];
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A port where 0 turns the endpoint off. */
+const portOrOff = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
   .string()
   .optional()
@@ -79,7 +81,7 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('notifications'),
   OUTBOX_TEST_CRASH_AFTER_PUBLISH: z.enum(['0', '1']).default('0'),
-  RELAY_METRICS_PORT: port.default(9465),
+  RELAY_METRICS_PORT: portOrOff.default(9465),
   WEBHOOK_SECRET: z.string().min(16).default('dev-only-webhook-secret-change-me'),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   /** The worker's health endpoint (GET /healthz); unset = none (compose sets it for its health check). */
@@ -87,7 +89,7 @@ export const envSchema = z.object({
   /** How long a stopping worker lets in-flight activities finish before cancelling them. */
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** The worker's Prometheus endpoint (Temporal runtime + trip_* metrics); 0 turns it off. */
-  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  WORKER_METRICS_PORT: portOrOff.default(9464),
 });
 
 export interface ServiceEndpoint {

@@ -44,12 +44,20 @@ async function main(): Promise<void> {
       logger,
       metrics,
     });
-    const server = await startMetricsServer(metrics.registry, config.host, config.outbox.metricsPort);
+    // Metrics are an aid, not a reason to stop relaying: 0 turns them off, and a second relay
+    // on one host whose port is taken runs without them.
+    const server =
+      config.outbox.metricsPort === 0
+        ? undefined
+        : await startMetricsServer(metrics.registry, config.host, config.outbox.metricsPort).catch((err: unknown) => {
+            logger.warn({ err: String(err), port: config.outbox.metricsPort }, 'metrics endpoint not started');
+            return undefined;
+          });
     logger.info(
       {
         sources: sources.map((s) => s.name),
         transport: transport.name,
-        metrics: `http://${config.host}:${server.port}/metrics`,
+        metrics: server ? `http://${config.host}:${server.port}/metrics` : null,
       },
       'outbox relay started',
     );
@@ -59,7 +67,7 @@ async function main(): Promise<void> {
       process.once('SIGTERM', resolve);
     });
     await relay.stop();
-    await server.close();
+    await server?.close();
     logger.info({ sources: await relay.report() }, 'outbox relay stopped');
   } finally {
     await transport?.close();
