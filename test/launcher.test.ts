@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { envSchema } from '../src/config';
+import { spawnUntil } from './support/spawn-until';
 import { freePort } from './support/stack';
 
 const ROOT = path.join(__dirname, '..');
@@ -31,29 +32,16 @@ const childPids = (): number[] =>
     : [];
 
 /** Starts the launcher and resolves with its output once it says it is running. */
-function launch(): Promise<{ proc: ChildProcess; output: () => string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/dev/start.ts')], {
+function launch() {
+  const { proc, ready } = spawnUntil(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/dev/start.ts')], {
     cwd: ROOT,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ready: 'press Ctrl-C',
+    timeoutMs: 150_000,
+    what: 'launcher',
   });
   launched.push(proc);
-  let out = '';
-  proc.stdout?.on('data', (d) => (out += d));
-  proc.stderr?.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`launcher not running after 150 s:\n${out}`)), 150_000);
-    proc.stdout?.on('data', () => {
-      if (out.includes('press Ctrl-C')) {
-        clearTimeout(timer);
-        resolve({ proc, output: () => out });
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`launcher exited ${code}:\n${out}`));
-    });
-  });
+  return ready;
 }
 
 beforeAll(async () => {

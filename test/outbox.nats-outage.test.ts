@@ -18,6 +18,7 @@ import {
   openDbs,
   startNatsConsumer,
   uniqueStream,
+  failingTransiently,
   unpublished,
   waitFor,
   type Dbs,
@@ -97,18 +98,7 @@ it('publishes everything that piled up while NATS was down, once it is back', as
     // The relay keeps trying and failing: the events wait, with their attempts and error recorded.
     await waitFor(
       'failed attempts while NATS is down',
-      async () =>
-        Number(
-          (
-            (await dbs
-              .payment('outbox')
-              .whereNull('published_at')
-              .whereNotNull('last_error')
-              .andWhere('attempts', 0)
-              .count({ n: '*' })
-              .first()) as { n: string }
-          ).n,
-        ),
+      () => failingTransiently(dbs.payment),
       (n) => n > 0,
     );
     expect(await unpublished(dbs.payment)).toBe(piled.length);

@@ -9,6 +9,7 @@ import {
   deliveryProblems,
   openDbs,
   startWebhookConsumer,
+  failingTransiently,
   unpublished,
   waitFor,
   WEBHOOK_SECRET,
@@ -63,18 +64,7 @@ describe('relay → signed webhooks → notifications on SQLite', () => {
     try {
       await waitFor(
         'failed attempts recorded',
-        async () =>
-          Number(
-            (
-              (await dbs
-                .payment('outbox')
-                .whereNull('published_at')
-                .whereNotNull('last_error')
-                .andWhere('attempts', 0)
-                .count({ n: '*' })
-                .first()) as { n: number }
-            ).n,
-          ),
+        () => failingTransiently(dbs.payment),
         (n) => n > 0,
       );
       expect(await unpublished(dbs.payment)).toBe(ids.length);

@@ -1,8 +1,9 @@
 /** The relay process: a taken metrics port (a second relay on one host) is a warning, not an exit. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnUntil } from './support/spawn-until';
 import { freePort } from './support/stack';
 
 const ROOT = path.join(__dirname, '..');
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 /** Starts a relay on its own SQLite data and resolves with its output once it says it started. */
-function startRelay(metricsPort: number): Promise<{ child: ChildProcess; output: () => string }> {
+function startRelay(metricsPort: number) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-relay-'));
   dirs.push(dataDir);
   const env: NodeJS.ProcessEnv = {
@@ -32,27 +33,15 @@ function startRelay(metricsPort: number): Promise<{ child: ChildProcess; output:
   };
   delete env.NATS_URL;
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/workers/relay.ts')], {
+  const { proc, ready } = spawnUntil(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/workers/relay.ts')], {
     cwd: ROOT,
     env,
+    ready: 'outbox relay started',
+    timeoutMs: 60_000,
+    what: 'relay',
   });
-  started.push(child);
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start:\n${out}`)), 60_000);
-    child.stdout?.on('data', () => {
-      if (out.includes('outbox relay started')) {
-        clearTimeout(timer);
-        resolve({ child, output: () => out });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`relay exited ${code}:\n${out}`));
-    });
-  });
+  started.push(proc);
+  return ready;
 }
 
 it('runs a second relay without metrics when the port is taken, and serves them from the first', async () => {
@@ -62,7 +51,7 @@ it('runs a second relay without metrics when the port is taken, and serves them 
   const second = await startRelay(port);
   expect(second.output()).toContain('metrics endpoint not started');
   await new Promise((r) => setTimeout(r, 1000));
-  expect(second.child.exitCode).toBeNull();
+  expect(second.proc.exitCode).toBeNull();
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   expect(res.status).toBe(200);
   expect(await res.text()).toContain('outbox_published_total');

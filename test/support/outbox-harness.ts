@@ -125,6 +125,17 @@ export const count = async (db: Knex, table: string, where: Record<string, unkno
 
 export const unpublished = (db: Knex) => count(db, 'outbox', { published_at: null });
 
+/** Events still waiting after a transient failure: an error recorded, no attempt counted toward parking. */
+export async function failingTransiently(db: Knex): Promise<number> {
+  const row = (await db('outbox')
+    .whereNull('published_at')
+    .whereNotNull('last_error')
+    .andWhere('attempts', 0)
+    .count({ n: '*' })
+    .first()) as { n: number | string };
+  return Number(row.n);
+}
+
 /**
  * The delivery checks: every event id applied once, one email per event, and within each
  * aggregate the consumer applied events in the order they were appended.
