@@ -55,35 +55,53 @@ export async function freePort(): Promise<number> {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const temporal = options.temporalAddress ? undefined : (options.temporal ?? (await devServerEnv()));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-test-'));
-  const ports: Record<string, string> = {};
-  for (const name of BOOKING_SERVICES) ports[`${name.toUpperCase()}_PORT`] = String(await freePort());
-  const config = loadConfig({
+  const env: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: options.temporalAddress ?? temporal?.address,
     DATA_DIR: dataDir,
     DATABASE_URL: options.databaseUrl,
     FAULTS: options.faults,
     LOG_LEVEL: 'warn',
-    ...ports,
-  });
+  };
+  // Services a test starts later need a port known now; the others listen on one the OS picks
+  // (a port probed free can be taken by another server before we bind it).
+  for (const name of options.skipServices ?? []) env[`${name.toUpperCase()}_PORT`] = String(await freePort());
+  let config = loadConfig(env);
   const services: Stack['services'] = {};
   const startService = async (name: BookingServiceName, port?: number) => {
     const svc = await startBookingService(name, config, { port });
     services[name] = svc;
     return svc;
   };
-  for (const name of BOOKING_SERVICES) if (!options.skipServices?.includes(name)) await startService(name);
-  let current = await createTripWorker(config);
-  let running = current.worker.run();
+  let current: Awaited<ReturnType<typeof createTripWorker>> | undefined;
+  let running: Promise<void> = Promise.resolve();
   let workerStopped = false;
   const stopWorker = async () => {
-    if (workerStopped) return;
+    if (workerStopped || !current) return;
     workerStopped = true;
     if (current.worker.getState() === 'RUNNING') current.worker.shutdown();
     await running.catch(() => undefined);
     await current.connection.close();
     await current.apiDb.destroy();
   };
-  const client = temporal ? temporal.client : await connectClient(config);
+  let client: Client;
+  try {
+    for (const name of BOOKING_SERVICES) {
+      if (options.skipServices?.includes(name)) continue;
+      const svc = await startService(name, 0);
+      env[`${name.toUpperCase()}_PORT`] = new URL(svc.url).port;
+    }
+    config = loadConfig(env);
+    current = await createTripWorker(config);
+    running = current.worker.run();
+    client = temporal ? temporal.client : await connectClient(config);
+  } catch (err) {
+    // Leave nothing running behind a failed start: jest would never exit.
+    await stopWorker();
+    await Promise.allSettled(Object.values(services).map((svc) => svc.close()));
+    if (temporal && !options.temporal) await temporal.teardown();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   let stopped = false;
   return {
     config,
@@ -91,7 +109,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     temporal,
     services,
     get worker() {
-      return current.worker;
+      return (current as NonNullable<typeof current>).worker;
     },
     async replaceWorker() {
       await stopWorker();
