@@ -13,8 +13,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import knexFactory from 'knex';
 import { buildApp } from '../src/api/app';
 import { openApiDatabase } from '../src/trips/trip-records';
-import { sampleTrip } from '../test/support/sample-trip';
-import { startStack, type Stack } from '../test/support/stack';
+import { sampleTrip } from '../src/testkit/sample-trip';
+import { startStack, type Stack } from '../src/testkit/stack';
 import { percentile, positiveIntFromEnv } from './bench-support';
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

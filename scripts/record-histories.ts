@@ -9,8 +9,8 @@ import path from 'node:path';
 import { tripStartOptions } from '../src/trips/start-options';
 import { cancelAnyTrip } from '../src/trips/trip-workflows';
 import { bookTrip, cancellationWorkflowId, cancelTrip, getTrip } from '../src/workflows';
-import { sampleTrip } from '../test/support/sample-trip';
-import { startStack } from '../test/support/stack';
+import { sampleTrip } from '../src/testkit/sample-trip';
+import { startStack } from '../src/testkit/stack';
 
 const OUT = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
 

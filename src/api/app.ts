@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { IdempotencyStore } from '../idempotency/store';
-import { createHttpApp } from '../services/http/app';
+import { createHttpApp } from '../http/app';
 import { requireBearer } from './auth';
 import { notReady } from './problems';
 import { startPurgeJob, type PurgeJob } from '../idempotency/purge-job';

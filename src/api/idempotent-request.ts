@@ -8,8 +8,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fingerprintOf } from '../idempotency/fingerprint';
 import { parseIdempotencyKey } from '../idempotency/key';
 import { type IdempotencyStore, type StoredResponse, toResponse } from '../idempotency/store';
-import { sendStored } from '../services/http/idempotent-route';
-import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../services/http/problem';
+import { sendStored } from '../http/idempotent-route';
+import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../http/problem';
 import { invalidKey, keyReused, missingKey, requestInFlight } from './problems';
 
 /** The key of a request: undefined when absent and optional; throws the 400 problems. */

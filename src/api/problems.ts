@@ -1,5 +1,5 @@
 /** The trip API's problem documents (RFC 9457): one stable `type`/`code` per client mistake. */
-import { HttpProblem } from '../services/http/problem';
+import { HttpProblem } from '../http/problem';
 
 export const missingKey = () =>
   new HttpProblem(

@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/knex';
 import type { NewOutboxEvent } from './event';
-import { OUTBOX_CHANNEL } from './outbox-listener';
-import { OUTBOX_TABLE } from './outbox-migration';
+import { OUTBOX_CHANNEL, OUTBOX_TABLE } from './outbox-table';
 
 /**
  * Appends an event to the outbox through `trx`, so it commits (or rolls back) with whatever else

@@ -5,6 +5,9 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** Where the notifications service receives signed outbox webhooks. */
+export const WEBHOOK_PATH = '/webhooks/outbox';
+
 export const SIGNATURE_HEADER = 'x-outbox-signature';
 
 export function signWebhook(secret: string, body: string, nowMs = Date.now()): string {

@@ -11,9 +11,9 @@ import { IdempotencyStore } from '../idempotency/store';
 import { CATALOGS } from './booking/catalog';
 import { registerInventoryRoutes } from './booking/inventory-app';
 import { inventoryMigrations } from './booking/migrations';
-import { parseFaults, type Faults } from './http/faults';
-import { newServiceStats, type ServiceContext, type ServiceStats } from './http/idempotent-route';
-import { createHttpApp } from './http/app';
+import { parseFaults, type Faults } from '../http/faults';
+import { newServiceStats, type ServiceContext, type ServiceStats } from '../http/idempotent-route';
+import { createHttpApp } from '../http/app';
 import { paymentMigrations, registerPaymentRoutes } from './payment/payment-app';
 
 /** Service keys are kept far longer than any saga can retry a step (tombstones included). */

@@ -7,7 +7,7 @@ import type { Config } from '../config';
 import { openDatabase, type Db } from '../db/knex';
 import type { Migration } from '../db/migrations';
 import { idempotencyMigration } from '../idempotency/store';
-import { outboxMigration } from '../outbox/outbox-migration';
+import { outboxMigration } from '../outbox/outbox-table';
 import { TRIP_STATUSES, type TripRequest, type TripStatus, type TripView } from '../shared/trip';
 
 export const tripsMigration: Migration = {

@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../dev/project-root';
 import { connectionOptions } from '../temporal/connection';
 import { stepMetricsInterceptor } from '../observability/step-metrics';
 import type { Db } from '../db/knex';
-import { recordTripOutcome } from '../outbox/trip-outcome';
+import { recordTripOutcome } from '../trips/trip-outcome';
 import { openApiDatabase } from '../trips/trip-records';
 
 export const WORKFLOW_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');

@@ -8,7 +8,7 @@ import { loadConfig } from '../config';
 import { createLogger } from '../observability/logger';
 import { installWorkerRuntime } from '../observability/worker-runtime';
 import { createTripWorker, usesPrebuiltBundle } from './create-worker';
-import { startHealthServer, type HealthServer } from './health';
+import { startHealthServer, type HealthServer } from '../http/health-server';
 
 // JSON lines through pino; the SDK's own lines (with workflowId/runId) join the same stream.
 let logger = createLogger({ logLevel: 'info' }, 'worker');

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { runClient } from '../../src/client/cli';
-import { startStack, type Stack } from './stack';
+import { startStack, type Stack } from '../../src/testkit/stack';
 
 export interface ClientHarness {
   stack(): Stack;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_DIR, serviceEnv, sourceEntry, type ComposeService } from './compose-file';
-import { freePort } from './stack';
+import { freePort } from '../../src/testkit/stack';
 
 export interface LocalProcess {
   name: string;

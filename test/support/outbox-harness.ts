@@ -167,7 +167,7 @@ export function spawnRelay(
   env: Record<string, string>,
 ): ChildProcess & { exited: Promise<{ code: number | null; signal: string | null }>; output: () => string } {
   // node itself (not the tsx wrapper), so a SIGKILL shows as the child's own exit signal.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/workers/relay.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/processes/relay.ts'], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', OUTBOX_POLL_INTERVAL_MS: '50', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,11 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { describeIssues } from '../../shared/trip-schema';
-import { badRequest, HttpProblem } from '../http/problem';
-import { compensateByKey } from '../http/compensate-by-key';
-import { handleIdempotent, type ServiceContext } from '../http/idempotent-route';
+import { badRequest, HttpProblem } from '../../http/problem';
+import { compensateByKey } from '../compensate-by-key';
+import { handleIdempotent, type ServiceContext } from '../../http/idempotent-route';
 import { appendEvent } from '../../outbox/append-event';
-import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../http/common-schemas';
+import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../../http/common-schemas';
 import type { InventoryCatalog } from './catalog';
 
 export interface ReservationRow {

@@ -1,7 +1,7 @@
 /** Tables of an inventory service: resources, per-day allocations and reservations. */
 import type { Migration } from '../../db/migrations';
 import { idempotencyMigration } from '../../idempotency/store';
-import { outboxMigration } from '../../outbox/outbox-migration';
+import { outboxMigration } from '../../outbox/outbox-table';
 import type { InventoryCatalog } from './catalog';
 
 export function inventoryMigrations(catalog: InventoryCatalog<unknown>): Migration[] {

@@ -5,12 +5,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { WEBHOOK_PATH } from '../../outbox/webhook-transport';
-import { SIGNATURE_HEADER, verifyWebhook } from '../../outbox/webhook-signature';
+import { SIGNATURE_HEADER, verifyWebhook, WEBHOOK_PATH } from '../../outbox/webhook-signature';
 import { describeIssues } from '../../shared/trip-schema';
-import { createHttpApp } from '../http/app';
-import { tripIdSchema } from '../http/common-schemas';
-import { badRequest, HttpProblem } from '../http/problem';
+import { createHttpApp } from '../../http/app';
+import { tripIdSchema } from '../../http/common-schemas';
+import { badRequest, HttpProblem } from '../../http/problem';
 import { applyEvent, envelopeSchema } from './apply-event';
 
 export interface NotificationsDeps {

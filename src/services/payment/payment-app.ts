@@ -8,12 +8,12 @@ import { z } from 'zod';
 import type { Migration } from '../../db/migrations';
 import { idempotencyMigration } from '../../idempotency/store';
 import { appendEvent } from '../../outbox/append-event';
-import { outboxMigration } from '../../outbox/outbox-migration';
+import { outboxMigration } from '../../outbox/outbox-table';
 import { describeIssues, paymentSchema } from '../../shared/trip-schema';
-import { compensateByKey } from '../http/compensate-by-key';
-import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../http/common-schemas';
-import { handleIdempotent, type ServiceContext } from '../http/idempotent-route';
-import { badRequest, HttpProblem } from '../http/problem';
+import { compensateByKey } from '../compensate-by-key';
+import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../../http/common-schemas';
+import { handleIdempotent, type ServiceContext } from '../../http/idempotent-route';
+import { badRequest, HttpProblem } from '../../http/problem';
 
 /** Test tokens: these succeed; `tok_declined` is always declined; anything else is unknown. */
 export const APPROVED_TOKENS = ['tok_visa', 'tok_mastercard', 'tok_amex'];

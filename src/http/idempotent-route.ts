@@ -1,0 +1,123 @@
+/**
+ * Runs a state-changing service request exactly once per Idempotency-Key: the claim, the business
+ * writes and the stored response commit in one transaction, so a retry after any crash either
+ * finds nothing (and runs) or replays the committed answer.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Knex } from 'knex';
+import { fingerprintOf } from '../idempotency/fingerprint';
+import { parseIdempotencyKey } from '../idempotency/key';
+import type { IdempotencyStore, StoredResponse } from '../idempotency/store';
+import { type Faults, injectedDelay, roll } from './faults';
+import { HttpProblem, PROBLEM_CONTENT_TYPE, sendProblem } from './problem';
+
+export interface ServiceContext {
+  db: Knex;
+  store: IdempotencyStore;
+  /** The key scope: internal callers share one per service. */
+  scope: string;
+  faults: Faults;
+  /** Counters of what happened to requests (read by chaos tests and logs). */
+  stats: ServiceStats;
+}
+
+export interface ServiceStats {
+  executed: number;
+  replayed: number;
+  lostReplies: number;
+}
+
+export const newServiceStats = (): ServiceStats => ({ executed: 0, replayed: 0, lostReplies: 0 });
+
+export interface IdempotentHandler<T> {
+  /** Validates the body; throws HttpProblem (400/422). Nothing is stored for a rejected request. */
+  parse(body: unknown, db: Knex): Promise<T> | T;
+  /** Does the work inside the transaction; a thrown HttpProblem below 500 is the stored outcome. */
+  execute(input: T, trx: Knex.Transaction, key: string): Promise<{ status: number; body: unknown }>;
+}
+
+export const REPLAYED_HEADER = 'idempotent-replayed';
+
+export function sendStored(reply: FastifyReply, response: StoredResponse, replayed: boolean): FastifyReply {
+  reply.code(response.status).headers(response.headers);
+  if (replayed) reply.header(REPLAYED_HEADER, 'true');
+  return reply.send(response.body);
+}
+
+function toStored(status: number, body: unknown, contentType = 'application/json; charset=utf-8'): StoredResponse {
+  return { status, headers: { 'content-type': contentType }, body: JSON.stringify(body) };
+}
+
+/** The fastify handler body for one idempotent route. */
+export async function handleIdempotent<T>(
+  ctx: ServiceContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  handler: IdempotentHandler<T>,
+): Promise<FastifyReply> {
+  if (roll(ctx.faults.error)) {
+    return sendProblem(reply, new HttpProblem(503, 'INJECTED_FAULT', 'Service unavailable (injected fault)'));
+  }
+  await injectedDelay(ctx.faults);
+
+  const parsedKey = parseIdempotencyKey(request.headers['idempotency-key']);
+  if (!parsedKey.ok) return sendProblem(reply, new HttpProblem(400, 'IDEMPOTENCY_KEY_INVALID', parsedKey.reason));
+  const key = parsedKey.key;
+  const input = await handler.parse(request.body, ctx.db);
+  const path = request.routeOptions.url ?? request.url;
+  const fingerprint = fingerprintOf(request.method, path, request.body);
+
+  const outcome = await ctx.db.transaction(async (trx) => {
+    const claim = await ctx.store.claim({ scope: ctx.scope, key, method: request.method, path, fingerprint }, trx);
+    switch (claim.kind) {
+      case 'replay':
+        return { response: claim.response, replayed: true };
+      case 'tombstoned':
+        throw new HttpProblem(409, 'TOMBSTONED', 'This request was cancelled before it arrived', `key ${key}`);
+      case 'mismatch':
+        throw new HttpProblem(
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          'Idempotency-Key reused for a different request',
+          `key ${key} was first used for ${claim.method} ${claim.path} with another body`,
+        );
+      case 'in-flight':
+        throw new HttpProblem(
+          409,
+          'REQUEST_IN_FLIGHT',
+          'A request with this key is in progress',
+          undefined,
+          {},
+          {
+            'retry-after': String(claim.retryAfterSeconds),
+          },
+        );
+      case 'claimed':
+        break;
+    }
+    let response: StoredResponse;
+    try {
+      // A savepoint: a business refusal rolls back its own writes but keeps the claim, so the
+      // refusal itself is what every retry of this key replays.
+      const result = await trx.transaction((inner) => handler.execute(input, inner, key));
+      response = toStored(result.status, result.body);
+    } catch (err) {
+      if (!(err instanceof HttpProblem) || err.status >= 500) throw err;
+      response = toStored(err.status, err.toBody(), PROBLEM_CONTENT_TYPE);
+    }
+    await ctx.store.complete(ctx.scope, key, response, trx);
+    return { response, replayed: false };
+  });
+
+  if (outcome.replayed) ctx.stats.replayed++;
+  else ctx.stats.executed++;
+  if (!outcome.replayed && roll(ctx.faults.lost)) {
+    ctx.stats.lostReplies++;
+    // Committed, but the caller never hears: it cannot tell success from failure.
+    request.log.warn({ key }, 'injected fault: dropping the connection after commit');
+    reply.hijack();
+    request.raw.socket.destroy();
+    return reply;
+  }
+  return sendStored(reply, outcome.response, outcome.replayed);
+}

@@ -1,0 +1,37 @@
+/** Publishes events to JetStream with the event id as `Nats-Msg-Id` (the broker drops repeats). */
+import type { NatsConnection } from 'nats';
+import type { EventEnvelope } from '../outbox/event';
+import { connectNats, ensureStream, subjectFor, type StreamSettings } from '../outbox/nats-stream';
+import type { Transport } from './transport';
+
+export interface NatsTransport extends Transport {
+  connection: NatsConnection;
+}
+
+export async function createNatsTransport(
+  settings: StreamSettings,
+  options: { timeoutMs?: number } = {},
+): Promise<NatsTransport> {
+  const nc = await connectNats(settings.natsUrl, 'outbox-relay');
+  try {
+    await ensureStream(await nc.jetstreamManager(), settings);
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+  const js = nc.jetstream();
+  const encoder = new TextEncoder();
+  return {
+    name: 'nats',
+    connection: nc,
+    async publish(event: EventEnvelope) {
+      await js.publish(subjectFor(settings.subjectPrefix, event.aggregateType), encoder.encode(JSON.stringify(event)), {
+        msgID: event.id,
+        timeout: options.timeoutMs ?? 5000,
+      });
+    },
+    async close() {
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}

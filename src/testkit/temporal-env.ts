@@ -1,0 +1,30 @@
+/** Temporal test environments on the binaries the project installed (never the SDK's download). */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporalCliPath, temporalTestServerPath } from '../dev/temporal-binaries';
+import { TRIP_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
+
+export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
+}
+
+/**
+ * A real dev server (the `temporal` CLI) on a free port, in memory unless a db file is given,
+ * with the trip search attributes registered (TripStatus, CustomerId, TripStep). `uiPort` also
+ * starts its Web UI there.
+ */
+export function devServerEnv(
+  extraArgs: string[] = [],
+  options: { uiPort?: number } = {},
+): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath() },
+      ip: '127.0.0.1',
+      extraArgs,
+      searchAttributes: [...TRIP_SEARCH_ATTRIBUTES],
+      ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
+    },
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * `npm start` as a user runs it: the whole stack comes up and books the sample trip; a kill -9
+ * of the launcher leaves its children, which the next start ends by pid while the earlier runs
+ * survive in Temporal's SQLite file; Ctrl-C stops every process it started.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { envSchema } from '../../src/config';
+import { spawnUntil } from '../../src/testkit/spawn-until';
+import { freePort } from '../../src/testkit/stack';
+
+const ROOT = path.join(__dirname, '..', '..');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-launcher-'));
+let env: NodeJS.ProcessEnv;
+const launched: ChildProcess[] = [];
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const childPids = (): number[] =>
+  fs.existsSync(path.join(dataDir, 'pids'))
+    ? fs
+        .readdirSync(path.join(dataDir, 'pids'))
+        .map((f) => Number(fs.readFileSync(path.join(dataDir, 'pids', f), 'utf8').split('\n')[0]))
+    : [];
+
+/** Starts the launcher and resolves with its output once it says it is running. */
+function launch() {
+  const { proc, ready } = spawnUntil(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'src/processes/launcher.ts')],
+    {
+      cwd: ROOT,
+      env,
+      ready: 'press Ctrl-C',
+      timeoutMs: 150_000,
+      what: 'launcher',
+    },
+  );
+  launched.push(proc);
+  return ready;
+}
+
+beforeAll(async () => {
+  env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', TEMPORAL_DEV_SERVER: 'yes' };
+  for (const key of Object.keys(envSchema.shape)) if (key.endsWith('_PORT')) env[key] = String(await freePort());
+  env.TEMPORAL_ADDRESS = `127.0.0.1:${await freePort()}`;
+  delete env.DATABASE_URL;
+  delete env.NATS_URL;
+  delete env.FAULTS;
+});
+
+afterAll(async () => {
+  for (const proc of launched) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  for (const pid of childPids()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('runs the stack, survives a kill -9 of the launcher, and stops everything on Ctrl-C', async () => {
+  const first = await launch();
+  expect(first.output()).toMatch(/sample trip (trip-sample-\S+): CONFIRMED/);
+  const firstTrip = /sample trip (trip-sample-\S+): CONFIRMED/.exec(first.output())?.[1];
+  const orphans = childPids();
+  expect(orphans.length).toBeGreaterThanOrEqual(3);
+
+  first.proc.kill('SIGKILL');
+  await new Promise((r) => first.proc.once('exit', r));
+  expect(orphans.every(alive)).toBe(true);
+
+  // The sample trip ids are made from the time to the second.
+  await new Promise((r) => setTimeout(r, 1100));
+  const second = await launch();
+  expect(second.output()).toMatch(/left by an earlier run/);
+  expect(orphans.some(alive)).toBe(false);
+  expect(second.output()).toMatch(/sample trip trip-sample-\S+: CONFIRMED/);
+
+  // The run booked before the kill -9 is still in Temporal's SQLite file.
+  const status = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'src/client/cli.ts'), 'status', firstTrip as string, '--json'],
+    { cwd: ROOT, env },
+  );
+  let out = '';
+  status.stdout.on('data', (d) => (out += d));
+  expect(await new Promise((r) => status.once('exit', r))).toBe(0);
+  expect(JSON.parse(out)).toMatchObject({ workflowId: firstTrip, status: 'CONFIRMED' });
+
+  const children = childPids();
+  second.proc.kill('SIGINT');
+  expect(await new Promise((r) => second.proc.once('exit', r))).toBe(0);
+  expect(children.some(alive)).toBe(false);
+  expect(fs.readdirSync(path.join(dataDir, 'pids'))).toEqual([]);
+});

@@ -1,0 +1,83 @@
+/**
+ * The whole path on the embedded default: the saga's services and its end record write events,
+ * the relay drains every service's outbox as signed webhooks, and the notifications service has
+ * the confirmation (or the "could not book" notice) for the trip, once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { BOOKING_SERVICES } from '../../src/config';
+import { openDatabase } from '../../src/db/knex';
+import { OutboxRelay } from '../../src/relay/outbox-relay';
+import { createWebhookTransport } from '../../src/relay/webhook-transport';
+import { migrationsFor } from '../../src/services/booking-service';
+import { waitForEmails } from '../../src/services/notifications/wait-for-email';
+import { notificationsMigrations } from '../../src/services/notifications/migrations';
+import { apiMigrations } from '../../src/trips/trip-records';
+import { bookTrip } from '../../src/workflows';
+import { startWebhookConsumer, WEBHOOK_SECRET } from '../support/outbox-harness';
+import { sampleTrip } from '../../src/testkit/sample-trip';
+import { startStack, type Stack } from '../../src/testkit/stack';
+
+let stack: Stack;
+let relay: OutboxRelay;
+let webhook: Awaited<ReturnType<typeof startWebhookConsumer>>;
+const dbs: Knex[] = [];
+beforeAll(async () => {
+  stack = await startStack();
+  const notifications = await openDatabase('notifications', stack.config, { migrations: notificationsMigrations });
+  dbs.push(notifications);
+  webhook = await startWebhookConsumer(notifications);
+  const sources = [];
+  for (const name of [...BOOKING_SERVICES, 'api'] as const) {
+    const db = await openDatabase(name, stack.config, {
+      migrations: name === 'api' ? apiMigrations : migrationsFor(name),
+    });
+    dbs.push(db);
+    sources.push({ name, db });
+  }
+  relay = new OutboxRelay(sources, createWebhookTransport({ baseUrl: webhook.url, secret: WEBHOOK_SECRET }), {
+    batchSize: 50,
+    pollIntervalMs: 50,
+    maxAttempts: 20,
+    backoffBaseMs: 100,
+    backoffMaxMs: 1000,
+    retentionMs: 3_600_000,
+  });
+  relay.start();
+});
+afterAll(async () => {
+  await relay?.stop();
+  await webhook?.stop();
+  await stack?.stop();
+  await Promise.all(dbs.map((d) => d.destroy()));
+});
+
+const book = (request = sampleTrip()) =>
+  stack.client.workflow.execute(bookTrip, {
+    taskQueue: stack.config.temporal.taskQueue,
+    workflowId: `trip-${randomUUID()}`,
+    args: [request],
+  });
+
+const emailsOf = (tripId: string) => waitForEmails(webhook.url, tripId, 20_000);
+
+describe('saga → outbox → relay → notifications', () => {
+  it('sends one confirmation email for a confirmed trip', async () => {
+    const view = await book();
+    expect(view.status).toBe('CONFIRMED');
+    const emails = await emailsOf(view.tripId);
+    expect(emails.map((e) => [e.kind, e.to])).toEqual([['confirmation', 'cust-42@customers.example']]);
+    // Every service's events reached the inbox too (reservations and the capture send no email).
+    const inbox = (await dbs[0]!('inbox')
+      .where('event_type', 'like', 'Reservation%')
+      .orWhere({ event_type: 'ChargeCaptured' })) as Array<{ source: string }>;
+    expect(new Set(inbox.map((r) => r.source))).toEqual(new Set(BOOKING_SERVICES));
+  });
+
+  it('sends one "could not book" notice when the hotel is full', async () => {
+    const view = await book(sampleTrip({ hotel: { hotelId: 'H-FULL' } }));
+    expect(view.status).toBe('COMPENSATED');
+    const emails = await emailsOf(view.tripId);
+    expect(emails.map((e) => e.kind)).toEqual(['booking-failed']);
+  });
+});

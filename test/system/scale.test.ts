@@ -1,0 +1,205 @@
+/**
+ * The compose topology without Docker: every project service of docker-compose.yml runs as its
+ * own process (booking services, the worker replicas, relay, notifications, trip API) with the
+ * environment compose gives it, on PostgreSQL (a throwaway database), NATS JetStream and a
+ * Temporal dev server set up by the compose file's own namespace/search-attribute script.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TypedSearchAttributes } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import knexFactory, { type Knex } from 'knex';
+import { connect } from 'nats';
+import { loadConfig, type Config } from '../../src/config';
+import { CustomerIdKey, TripStatusKey } from '../../src/shared/search-attributes';
+import { bookTrip } from '../../src/workflows';
+import { waitHealthy, type LocalProcess } from '../support/compose-processes';
+import { startComposeStack, type ComposeStack } from '../support/compose-stack';
+import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
+import { sampleTrip } from '../../src/testkit/sample-trip';
+import { auditTrip, invariantViolations } from '../../src/testkit/stack';
+import { devServerEnv } from '../../src/testkit/temporal-env';
+
+const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
+// Isolation from other suites sharing the NATS server: a stream/subject/durable of this run's own.
+const isolation = {
+  OUTBOX_STREAM: `SCALE_${suffix}`,
+  OUTBOX_SUBJECT_PREFIX: `scale-${suffix}.events`,
+  OUTBOX_DURABLE: `scale-${suffix}`,
+};
+
+let temporal: TestWorkflowEnvironment;
+let db: TestDatabase;
+let pg: Knex;
+let logDir: string;
+let stack: ComposeStack;
+let config: Config;
+let workers: LocalProcess[] = [];
+
+const workerIdentity = (p: LocalProcess) => `${p.pid}@${os.hostname()}`;
+const workerHealth = (p: LocalProcess) => `http://127.0.0.1:${p.env.WORKER_HEALTH_PORT}/healthz`;
+const start = (name: string, replica: number, overrides: Record<string, string> = {}) =>
+  stack.start(name, replica, overrides);
+
+beforeAll(async () => {
+  logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-scale-'));
+  temporal = await devServerEnv();
+  db = await createTestDatabase('scale');
+  pg = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 2 } });
+  stack = await startComposeStack({
+    temporalAddress: temporal.address,
+    databaseUrl: db.url,
+    natsUrl: NATS_URL,
+    logDir,
+    overrides: isolation,
+  });
+  workers = stack.procs.filter((p) => p.name.startsWith('worker'));
+  config = loadConfig(stack.byName('worker').env);
+}, 240_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await pg?.destroy();
+  await temporal?.teardown();
+  await db?.drop();
+  const nc = await connect({ servers: NATS_URL }).catch(() => undefined);
+  if (nc) {
+    await (await nc.jetstreamManager()).streams.delete(isolation.OUTBOX_STREAM).catch(() => undefined);
+    await nc.close();
+  }
+  if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
+}, 60_000);
+
+const execute = (request = sampleTrip(), workflowId = `trip-${randomUUID()}`, taskQueue = config.temporal.taskQueue) =>
+  temporal.client.workflow.execute(bookTrip, { taskQueue, workflowId, args: [request] });
+
+/** Identities of the workers that completed each activity of a run, in order. */
+async function activityWorkers(workflowId: string): Promise<string[]> {
+  const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskCompletedEventAttributes ? [String(e.activityTaskCompletedEventAttributes.identity)] : [],
+  );
+}
+
+describe('the compose topology on PostgreSQL, NATS and a Temporal server', () => {
+  it('confirms a trip through Temporal with its rows in each service schema of PostgreSQL', async () => {
+    // Started with the trip's search attributes, which only works once the setup script registered them.
+    const request = sampleTrip();
+    const view = await temporal.client.workflow.execute(bookTrip, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `trip-${randomUUID()}`,
+      args: [request],
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: TripStatusKey, value: 'PENDING' },
+        { key: CustomerIdKey, value: request.customerId },
+      ]),
+    });
+    expect(view.status).toBe('CONFIRMED');
+    const audit = await auditTrip(config, view.tripId);
+    expect(invariantViolations(view.status, audit)).toEqual([]);
+    // The rows live in PostgreSQL, one schema per service (not in SQLite files).
+    for (const schema of ['flight', 'hotel', 'car']) {
+      const rows = await pg.withSchema(schema).table('reservations').where({ trip_id: view.tripId }).select('status');
+      expect({ schema, rows }).toEqual({ schema, rows: [{ status: 'ACTIVE' }] });
+    }
+    expect(await pg.withSchema('payment').table('charges').where({ trip_id: view.tripId }).select('status')).toEqual([
+      { status: 'CAPTURED' },
+    ]);
+    // The search attribute registered by the compose setup script is set by the workflow.
+    const described = await temporal.client.workflow.getHandle(view.workflowId).describe();
+    expect(described.typedSearchAttributes.get(TripStatusKey)).toBe('CONFIRMED');
+    expect(described.typedSearchAttributes.get(CustomerIdKey)).toBe(request.customerId);
+  });
+
+  it('shares the trips between the worker replicas', async () => {
+    expect(workers.length).toBe(stack.compose.services.worker?.deploy?.replicas);
+    const views = await Promise.all(Array.from({ length: 12 }, () => execute()));
+    expect(views.map((v) => v.status)).toEqual(views.map(() => 'CONFIRMED'));
+    const identities = new Set((await Promise.all(views.map((v) => activityWorkers(v.workflowId)))).flat());
+    expect([...identities].sort()).toEqual(workers.map(workerIdentity).sort());
+    for (const w of workers) expect(await fetch(workerHealth(w)).then((r) => r.status)).toBe(200);
+  });
+
+  it('books through the trip API once per Idempotency-Key and announces it through relay, NATS and notifications', async () => {
+    const api = stack.byName('api');
+    const token = (api.env.API_TOKENS ?? '').split(',')[0]!.split(':')[0];
+    const key = randomUUID();
+    const post = () =>
+      fetch(`http://127.0.0.1:${api.env.API_PORT}/trips`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'idempotency-key': key,
+          'content-type': 'application/json',
+          prefer: 'wait=30',
+        },
+        body: JSON.stringify(sampleTrip()),
+      });
+    const first = await post();
+    const body = (await first.json()) as { tripId: string; status: string };
+    expect({ status: first.status, trip: body.status }).toEqual({ status: 201, trip: 'CONFIRMED' });
+    const again = (await (await post()).json()) as { tripId: string };
+    expect(again.tripId).toBe(body.tripId);
+    const audit = await auditTrip(config, body.tripId);
+    expect(invariantViolations('CONFIRMED', audit)).toEqual([]);
+    expect(audit.flight).toHaveLength(1);
+
+    const emailsUrl = `${config.services.notifications.url}/emails?tripId=${encodeURIComponent(body.tripId)}`;
+    const deadline = Date.now() + 30_000;
+    let emails: Array<{ kind: string }> = [];
+    while (emails.length === 0 && Date.now() < deadline) {
+      emails = (await (await fetch(emailsUrl)).json()) as Array<{ kind: string }>;
+      if (emails.length === 0) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(emails.length).toBeGreaterThan(0);
+  });
+
+  it('lets a worker finish its in-flight activity on SIGTERM, then exit 0', async () => {
+    const taskQueue = `drain-${suffix}`;
+    // A slow flight service (every request takes 3 s) and a worker of its own on its own queue.
+    const slow = await start('flight', 1, { FAULTS: 'delay=3000' });
+    await waitHealthy(slow, `http://127.0.0.1:${slow.env.FLIGHT_PORT}/healthz`);
+    const slowFlight = { FLIGHT_URL: `http://127.0.0.1:${slow.env.FLIGHT_PORT}`, TEMPORAL_TASK_QUEUE: taskQueue };
+    const first = await start('worker', 2, slowFlight);
+    await waitHealthy(first, workerHealth(first));
+
+    const workflowId = `trip-${randomUUID()}`;
+    const handle = await temporal.client.workflow.start(bookTrip, { taskQueue, workflowId, args: [sampleTrip()] });
+    const deadline = Date.now() + 30_000;
+    while (
+      !(await handle.describe()).raw.pendingActivities?.some(
+        (a) => String(a.state) === '2' || String(a.state) === 'PENDING_ACTIVITY_STATE_STARTED',
+      )
+    ) {
+      if (Date.now() > deadline) throw new Error('flight activity never started');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const signalledAt = Date.now();
+    process.kill(first.pid, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const draining = await fetch(workerHealth(first)).then(
+      (r) => r.status,
+      () => 'unreachable',
+    );
+    expect(await first.exited).toBe(0);
+    expect(draining).toBe(503);
+    expect(Date.now() - signalledAt).toBeGreaterThan(1500);
+    const lines = first.log().split('\n');
+    expect(lines.find((l) => l.includes('"worker draining"'))).toContain('"signal":"SIGTERM"');
+    expect(lines.some((l) => l.includes('"worker stopped"'))).toBe(true);
+
+    const second = await start('worker', 3, slowFlight);
+    const view = await handle.result();
+    expect(view.status).toBe('CONFIRMED');
+    // The flight call that was in flight completed on the stopping worker: not cancelled, not retried.
+    const completedBy = await activityWorkers(workflowId);
+    expect(completedBy[0]).toBe(workerIdentity(first));
+    expect(completedBy.slice(1).every((id) => id === workerIdentity(second))).toBe(true);
+    const audit = await auditTrip(config, workflowId);
+    expect(audit.flight).toHaveLength(1);
+    expect(invariantViolations(view.status, audit)).toEqual([]);
+  });
+});
