@@ -10,5 +10,3 @@ export type SagaFlavor = (typeof SAGA_FLAVORS)[number];
 export const AVAILABLE_FLAVORS: readonly SagaFlavor[] = ['orchestrated'];
 
 export const DEFAULT_FLAVOR: SagaFlavor = 'orchestrated';
-
-export const isSagaFlavor = (value: string): value is SagaFlavor => (SAGA_FLAVORS as readonly string[]).includes(value);
