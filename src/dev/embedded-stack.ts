@@ -139,7 +139,7 @@ export async function runEmbeddedStack(): Promise<void> {
 
   const started: Child[] = [];
   if (config.temporal.startDevServer) {
-    const cli = temporalCliPath();
+    const cli = temporalCliPath(config);
     started.push(children.start({ name: 'temporal', command: cli, args: temporalServerArgs(config) }));
     log(
       `Temporal dev server starting on ${config.temporal.address} (state in ${path.join(config.dataDir, 'temporal.db')})`,
