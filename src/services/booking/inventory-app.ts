@@ -20,7 +20,7 @@ export interface ReservationRow extends KeyedRow<'ACTIVE' | 'CANCELLED'> {
   details: string;
 }
 
-/** The audit view of a reservation (DESIGN.md). */
+/** The audit view of a reservation (docs/architecture.md). */
 export function reservationView(row: ReservationRow) {
   return {
     id: row.id,
