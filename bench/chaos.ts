@@ -25,7 +25,7 @@ async function main(): Promise<number> {
       break: { type: 'string' },
       faults: { type: 'string', default: 'lost=0.1,error=0.05,delay=0-100' },
       workers: { type: 'string', default: '2' },
-      concurrency: { type: 'string', default: '32' },
+      concurrency: { type: 'string', default: '128' },
       settle: { type: 'string', default: '300' },
       'no-network': { type: 'boolean', default: false },
       kinds: { type: 'string' },

@@ -184,8 +184,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     const byKind: Record<string, number> = {};
     for (const t of trips) byKind[t.kind] = (byKind[t.kind] ?? 0) + 1;
+    // Availability within the bound: a trip the client could not get accepted before the faults
+    // had been over for --settle seconds counts against the run, sent or not.
     for (const t of trips)
-      if (!t.accepted) report.violations.push(`${t.tripId} (${t.kind}): the API never accepted it`);
+      if (!t.accepted)
+        report.violations.push(
+          t.sentAtMs === 0
+            ? `${t.tripId} (${t.kind}): never sent — the workload fell behind the settle bound`
+            : `${t.tripId} (${t.kind}): the API never accepted it (${t.retries} tries; ${t.errors[0] ?? 'no answer'})`,
+        );
     return {
       seed: options.seed,
       backend: options.postgres ? 'postgres' : 'sqlite',

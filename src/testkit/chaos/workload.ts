@@ -126,6 +126,10 @@ export class ApiClient {
     private readonly deadlineMs: () => number,
   ) {}
 
+  pastDeadline(): boolean {
+    return Date.now() >= this.deadlineMs();
+  }
+
   async send(
     trip: TripRun,
     path: string,
@@ -181,6 +185,7 @@ const TERMINAL = ['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'];
 
 /** Runs one trip's script against the API. */
 export async function runTrip(api: ApiClient, trip: TripRun, rng: Rng): Promise<void> {
+  if (api.pastDeadline()) return;
   trip.sentAtMs = Date.now();
   const post = () => api.send(trip, '/trips', trip.key, trip.request);
   switch (trip.kind) {
