@@ -7,7 +7,7 @@ import type { Config } from '../config';
 import { openDatabase, type Db } from '../db/knex';
 import type { Migration } from '../db/migrations';
 import { idempotencyMigration } from '../idempotency/store';
-import { outboxMigration } from '../outbox/outbox-table';
+import { outboxMigrations } from '../outbox/outbox-table';
 import { TRIP_STATUSES, type TripRequest, type TripStatus, type TripView } from '../shared/trip';
 
 export const tripsMigration: Migration = {
@@ -29,7 +29,7 @@ export const tripsMigration: Migration = {
 };
 
 /** Every migration of the API database, in order (other modules append theirs here). */
-export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration, outboxMigration];
+export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration, ...outboxMigrations];
 
 export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
   return openDatabase('api', config, { migrations: apiMigrations });

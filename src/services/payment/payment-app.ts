@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Migration } from '../../db/migrations';
 import { idempotencyMigration } from '../../idempotency/store';
 import { appendEvent } from '../../outbox/append-event';
-import { outboxMigration } from '../../outbox/outbox-table';
+import { outboxMigrations } from '../../outbox/outbox-table';
 import { describeIssues, paymentSchema } from '../../shared/trip-schema';
 import { compensateByKey } from '../compensate-by-key';
 import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../../http/common-schemas';
@@ -49,7 +49,7 @@ export const paymentMigrations: Migration[] = [
       });
     },
   },
-  outboxMigration,
+  ...outboxMigrations,
 ];
 
 export function chargeView(row: ChargeRow) {

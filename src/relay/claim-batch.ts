@@ -1,0 +1,130 @@
+/**
+ * Claiming a batch: for the oldest unpublished events, the head of each aggregate (its oldest
+ * unpublished event) and the events right behind it. On PostgreSQL the claimed rows are locked
+ * `FOR UPDATE SKIP LOCKED` in a transaction held open until they are marked, so several relays
+ * share the aggregates without publishing one twice, and a relay that dies mid-batch loses its
+ * locks (the rows stay unpublished and are sent again). On SQLite (one relay) nothing is locked.
+ * Every query here is driven by the partial indexes of `outboxClaimMigration` (see the EXPLAIN
+ * test in test/integration/outbox-claim-depth.test.ts).
+ */
+import type { Knex } from 'knex';
+import { dialectOf } from '../db/knex';
+import { aggregateKey, type OutboxRow } from '../outbox/event';
+import { OUTBOX_TABLE } from '../outbox/outbox-table';
+
+/** Beyond this many aggregates in backoff or parked at once (an outage), the rest may share the window. */
+const MAX_EXCLUDED = 1000;
+/** Events of one aggregate one batch takes at most: a long chain is published one ack after another. */
+export const MAX_CHAIN = 8;
+
+interface WindowRow {
+  seq: number;
+  aggregate_type: string;
+  aggregate_id: string;
+  parked_at: number | null;
+  next_attempt_at: number;
+}
+
+const due = (r: Pick<OutboxRow, 'parked_at' | 'next_attempt_at'>, now: number) =>
+  r.parked_at == null && Number(r.next_attempt_at) <= now;
+
+/**
+ * The candidate window (the `window` oldest unpublished events, aggregates waiting in backoff or
+ * parked left out so they cannot fill it) restricted to aggregates whose oldest unpublished event
+ * is in it: one index probe per distinct aggregate, not per row.
+ */
+export async function candidateRows(q: Knex | Knex.Transaction, window: number, now: number): Promise<WindowRow[]> {
+  const waiting = (await q(OUTBOX_TABLE)
+    .distinct('aggregate_type', 'aggregate_id')
+    .whereNull('published_at')
+    .whereRaw('(parked_at IS NOT NULL OR next_attempt_at > 0)')
+    .whereRaw('(parked_at IS NOT NULL OR next_attempt_at > ?)', [now])
+    .limit(MAX_EXCLUDED)) as Array<{ aggregate_type: string; aggregate_id: string }>;
+  const exclude =
+    waiting.length === 0 ? '' : `AND (aggregate_type, aggregate_id) NOT IN (${waiting.map(() => '(?, ?)').join(', ')})`;
+  const sql = `
+    WITH win AS (
+      SELECT seq, aggregate_type, aggregate_id, parked_at, next_attempt_at FROM ${OUTBOX_TABLE}
+      WHERE published_at IS NULL ${exclude}
+      ORDER BY seq LIMIT ?
+    ), firsts AS (
+      SELECT aggregate_type, aggregate_id, min(seq) AS head FROM win GROUP BY aggregate_type, aggregate_id
+    ), heads AS (
+      SELECT f.aggregate_type, f.aggregate_id, f.head FROM firsts f
+      WHERE NOT EXISTS (
+        SELECT 1 FROM ${OUTBOX_TABLE} p
+        WHERE p.published_at IS NULL AND p.aggregate_type = f.aggregate_type
+          AND p.aggregate_id = f.aggregate_id AND p.seq < f.head)
+    )
+    SELECT w.seq, w.aggregate_type, w.aggregate_id, w.parked_at, w.next_attempt_at
+    FROM win w JOIN heads h ON h.aggregate_type = w.aggregate_type AND h.aggregate_id = w.aggregate_id
+    ORDER BY w.seq`;
+  const bindings = [...waiting.flatMap((w) => [w.aggregate_type, w.aggregate_id]), window];
+  const result = (await q.raw(sql, bindings)) as { rows?: WindowRow[] } | WindowRow[];
+  return Array.isArray(result) ? result : (result.rows ?? []);
+}
+
+/**
+ * Groups rows (in `seq` order) into per-aggregate chains: each starts at the aggregate's head and
+ * runs on while its events are due, at most `MAX_CHAIN` long. Chains are taken oldest head first
+ * until `limit` events are chosen (the last one shortened to fit).
+ */
+export function chainsOf<
+  R extends Pick<OutboxRow, 'seq' | 'aggregate_type' | 'aggregate_id' | 'parked_at' | 'next_attempt_at'>,
+>(rows: R[], limit: number, now: number): R[][] {
+  const chains = new Map<string, R[]>();
+  const closed = new Set<string>();
+  for (const r of rows) {
+    const key = aggregateKey(r.aggregate_type, r.aggregate_id);
+    if (closed.has(key)) continue;
+    const chain = chains.get(key);
+    if (!due(r, now) || (chain?.length ?? 0) >= MAX_CHAIN) {
+      closed.add(key);
+      continue;
+    }
+    if (chain) chain.push(r);
+    else chains.set(key, [r]);
+  }
+  const chosen: R[][] = [];
+  let total = 0;
+  for (const chain of chains.values()) {
+    if (total >= limit) break;
+    const part = chain.slice(0, limit - total);
+    chosen.push(part);
+    total += part.length;
+  }
+  return chosen;
+}
+
+/**
+ * Claims up to `limit` events as per-aggregate chains, in order within each chain. On PostgreSQL
+ * call it inside the transaction that will mark them: the rows stay locked until it ends.
+ */
+export async function claimBatch(q: Knex | Knex.Transaction, limit: number): Promise<OutboxRow[][]> {
+  const now = Date.now();
+  const planned = chainsOf(await candidateRows(q, Math.max(4 * limit, 1000), now), limit, now);
+  if (planned.length === 0) return [];
+  const seqs = planned.flat().map((r) => Number(r.seq));
+  const select = q<OutboxRow>(OUTBOX_TABLE).select('*').whereIn('seq', seqs).whereNull('published_at').orderBy('seq');
+  // Another relay may have taken, published or failed a head since the candidates were read: a
+  // head it still holds is skipped, one it published is gone, one it failed is no longer due;
+  // each drops its chain, which cannot move without its head.
+  if (dialectOf(q) === 'pg') select.forUpdate().skipLocked();
+  const fresh = new Map(
+    ((await select) as OutboxRow[]).map((r) => [
+      Number(r.seq),
+      { ...r, seq: Number(r.seq), attempts: Number(r.attempts) },
+    ]),
+  );
+  const claimed: OutboxRow[][] = [];
+  for (const plan of planned) {
+    const chain: OutboxRow[] = [];
+    for (const p of plan) {
+      const row = fresh.get(Number(p.seq));
+      if (!row || !due(row, now)) break;
+      chain.push(row);
+    }
+    if (chain.length > 0) claimed.push(chain);
+  }
+  return claimed;
+}
