@@ -80,6 +80,7 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('notifications'),
+  OUTBOX_CONCURRENT_BATCHES: z.coerce.number().int().min(1).max(16).default(2),
   OUTBOX_TEST_CRASH_AFTER_PUBLISH: z.enum(['0', '1']).default('0'),
   OUTBOX_TEST_CRASH_AFTER_ACKS: z.coerce.number().int().min(0).default(0),
   RELAY_METRICS_PORT: portOrOff.default(9465),
@@ -137,6 +138,8 @@ export interface OutboxConfig {
   stream: string;
   subjectPrefix: string;
   durable: string;
+  /** Batches of one PostgreSQL source in flight at once (each claimed in its own transaction). */
+  concurrentBatches: number;
   /** Test hook: the relay SIGKILLs itself after publishing a batch, before marking it. */
   crashAfterPublish: boolean;
   /** Test hook: the relay SIGKILLs itself at its Nth acknowledged publish, others still in flight (0 = off). */
@@ -273,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stream: e.OUTBOX_STREAM,
       subjectPrefix: e.OUTBOX_SUBJECT_PREFIX,
       durable: e.OUTBOX_DURABLE,
+      concurrentBatches: e.OUTBOX_CONCURRENT_BATCHES,
       crashAfterPublish: e.OUTBOX_TEST_CRASH_AFTER_PUBLISH === '1',
       crashAfterAcks: e.OUTBOX_TEST_CRASH_AFTER_ACKS,
       metricsPort: e.RELAY_METRICS_PORT,

@@ -15,7 +15,10 @@ import { OUTBOX_TABLE } from '../outbox/outbox-table';
 /** Beyond this many aggregates in backoff or parked at once (an outage), the rest may share the window. */
 const MAX_EXCLUDED = 1000;
 /** Events of one aggregate one batch takes at most: a long chain is published one ack after another. */
-export const MAX_CHAIN = 8;
+export const MAX_CHAIN = 4;
+
+/** How many of the oldest unpublished events a claim of `limit` looks at. */
+export const candidateWindow = (limit: number) => Math.max(4 * limit, 1000);
 
 interface WindowRow {
   seq: number;
@@ -28,18 +31,25 @@ interface WindowRow {
 const due = (r: Pick<OutboxRow, 'parked_at' | 'next_attempt_at'>, now: number) =>
   r.parked_at == null && Number(r.next_attempt_at) <= now;
 
-/**
- * The candidate window (the `window` oldest unpublished events, aggregates waiting in backoff or
- * parked left out so they cannot fill it) restricted to aggregates whose oldest unpublished event
- * is in it: one index probe per distinct aggregate, not per row.
- */
-export async function candidateRows(q: Knex | Knex.Transaction, window: number, now: number): Promise<WindowRow[]> {
-  const waiting = (await q(OUTBOX_TABLE)
+/** Aggregates waiting in backoff or parked (few, from the partial waiting index). */
+async function waitingAggregates(q: Knex | Knex.Transaction, now: number) {
+  return (await q(OUTBOX_TABLE)
     .distinct('aggregate_type', 'aggregate_id')
     .whereNull('published_at')
     .whereRaw('(parked_at IS NOT NULL OR next_attempt_at > 0)')
     .whereRaw('(parked_at IS NOT NULL OR next_attempt_at > ?)', [now])
     .limit(MAX_EXCLUDED)) as Array<{ aggregate_type: string; aggregate_id: string }>;
+}
+
+/**
+ * The candidate query: the `window` oldest unpublished events (aggregates in `waiting` left out so
+ * they cannot fill it), restricted to aggregates whose oldest unpublished event is in the window:
+ * one index probe per distinct aggregate, not per row.
+ */
+export function candidateQuery(
+  window: number,
+  waiting: Array<{ aggregate_type: string; aggregate_id: string }> = [],
+): { sql: string; bindings: Array<string | number> } {
   const exclude =
     waiting.length === 0 ? '' : `AND (aggregate_type, aggregate_id) NOT IN (${waiting.map(() => '(?, ?)').join(', ')})`;
   const sql = `
@@ -59,7 +69,11 @@ export async function candidateRows(q: Knex | Knex.Transaction, window: number, 
     SELECT w.seq, w.aggregate_type, w.aggregate_id, w.parked_at, w.next_attempt_at
     FROM win w JOIN heads h ON h.aggregate_type = w.aggregate_type AND h.aggregate_id = w.aggregate_id
     ORDER BY w.seq`;
-  const bindings = [...waiting.flatMap((w) => [w.aggregate_type, w.aggregate_id]), window];
+  return { sql, bindings: [...waiting.flatMap((w) => [w.aggregate_type, w.aggregate_id]), window] };
+}
+
+async function candidateRows(q: Knex | Knex.Transaction, window: number, now: number): Promise<WindowRow[]> {
+  const { sql, bindings } = candidateQuery(window, await waitingAggregates(q, now));
   const result = (await q.raw(sql, bindings)) as { rows?: WindowRow[] } | WindowRow[];
   return Array.isArray(result) ? result : (result.rows ?? []);
 }
@@ -102,7 +116,7 @@ export function chainsOf<
  */
 export async function claimBatch(q: Knex | Knex.Transaction, limit: number): Promise<OutboxRow[][]> {
   const now = Date.now();
-  const planned = chainsOf(await candidateRows(q, Math.max(4 * limit, 1000), now), limit, now);
+  const planned = chainsOf(await candidateRows(q, candidateWindow(limit), now), limit, now);
   if (planned.length === 0) return [];
   const seqs = planned.flat().map((r) => Number(r.seq));
   const select = q<OutboxRow>(OUTBOX_TABLE).select('*').whereIn('seq', seqs).whereNull('published_at').orderBy('seq');

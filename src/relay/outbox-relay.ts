@@ -26,7 +26,9 @@ export interface RelayOptions extends MarkPolicy {
   retentionMs: number;
   purgeIntervalMs?: number;
   reportIntervalMs?: number;
-  /** Publishes in flight at once; defaults to the transport's own bound. */
+  /** Batches of one PostgreSQL source in flight at once, each in its own transaction (default 2). */
+  concurrentBatches?: number;
+  /** Publishes in flight at once per batch; defaults to the transport's own bound. */
   publishWindow?: number;
   /** Runs after a batch was published and before it is marked (the crash test's hook). */
   afterPublish?: () => void;
@@ -39,6 +41,8 @@ export interface RelayOptions extends MarkPolicy {
 /** After it published something, a source is polled this often for this long (no NOTIFY needed meanwhile). */
 const HOT_POLL_MS = 10;
 const HOT_FOR_MS = 1000;
+
+const laneKey = (source: RelaySource, lane: number) => `${source.name}#${lane}`;
 
 /** Sleeps `ms`, or less when aborted or woken through `wakers` (a NOTIFY for this source). */
 const sleep = (ms: number, signal: AbortSignal, wakers?: Map<string, () => void>, key?: string) =>
@@ -137,6 +141,66 @@ export class OutboxRelay {
     else if (!this.sources.some((s) => s.name === schema)) [...this.wakers.values()].forEach((w) => w());
   }
 
+  /** The main loop of one source: drains, purges, polls hot after traffic, and asks for a NOTIFY when idle. */
+  private async runSource(source: RelaySource, signal: AbortSignal, lanes: number): Promise<void> {
+    let lastPurge = 0;
+    let hotUntil = 0;
+    // Whether writers were told to NOTIFY (unknown at start: another relay may have left it either way).
+    let idleFlag: boolean | undefined;
+    const flag = async (idle: boolean) => {
+      if (idleFlag === idle) return;
+      await setRelayIdle(source.db, idle);
+      idleFlag = idle;
+    };
+    while (!signal.aborted) {
+      try {
+        const result = await this.drainOnce(source);
+        if (Date.now() - lastPurge > (this.options.purgeIntervalMs ?? 60_000)) {
+          lastPurge = Date.now();
+          const purged = await purgePublished(source.db, this.options.retentionMs);
+          if (purged > 0) this.options.logger?.info({ source: source.name, purged }, 'outbox retention purge');
+        }
+        // A full batch means more is waiting: go again at once, and bring in the other lanes.
+        if (result.claimed >= this.options.batchSize) {
+          for (let i = 1; i < lanes; i++) this.wakers.get(laneKey(source, i))?.();
+          continue;
+        }
+        if (result.claimed > 0) hotUntil = Date.now() + HOT_FOR_MS;
+        if (Date.now() < hotUntil) {
+          // Traffic flows: poll briefly and spare the writers a NOTIFY (it serialises their commits).
+          await flag(false);
+          await sleep(Math.min(HOT_POLL_MS, this.options.pollIntervalMs), signal);
+        } else if (idleFlag !== true) {
+          // Going idle: ask writers for a NOTIFY, then look once more (a commit may have slipped in).
+          await flag(true);
+        } else {
+          await sleep(this.options.pollIntervalMs, signal, this.wakers, source.name);
+        }
+      } catch (err) {
+        this.options.logger?.error({ source: source.name, err }, 'outbox relay loop error');
+        idleFlag = undefined;
+        await sleep(Math.max(this.options.pollIntervalMs, 1000), signal);
+      }
+    }
+  }
+
+  /**
+   * Another batch of the same source in flight while the main loop's is (a backlog): it claims in
+   * its own transaction, so row locks keep it off the aggregates the other batches hold.
+   */
+  private async runLane(source: RelaySource, signal: AbortSignal, lane: number): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const result = await this.drainOnce(source);
+        if (result.claimed < this.options.batchSize)
+          await sleep(this.options.pollIntervalMs, signal, this.wakers, laneKey(source, lane));
+      } catch (err) {
+        this.options.logger?.error({ source: source.name, lane, err }, 'outbox relay loop error');
+        await sleep(Math.max(this.options.pollIntervalMs, 1000), signal);
+      }
+    }
+  }
+
   start(): void {
     const signal = this.abort.signal;
     const pgSource = this.sources.find((s) => dialectOf(s.db) === 'pg');
@@ -148,43 +212,13 @@ export class OutboxRelay {
         },
       );
     }
-    this.loops = this.sources.map(async (source) => {
-      let lastPurge = 0;
-      let hotUntil = 0;
-      // Whether writers were told to NOTIFY (unknown at start: another relay may have left it either way).
-      let idleFlag: boolean | undefined;
-      const flag = async (idle: boolean) => {
-        if (idleFlag === idle) return;
-        await setRelayIdle(source.db, idle);
-        idleFlag = idle;
-      };
-      while (!signal.aborted) {
-        try {
-          const result = await this.drainOnce(source);
-          if (Date.now() - lastPurge > (this.options.purgeIntervalMs ?? 60_000)) {
-            lastPurge = Date.now();
-            const purged = await purgePublished(source.db, this.options.retentionMs);
-            if (purged > 0) this.options.logger?.info({ source: source.name, purged }, 'outbox retention purge');
-          }
-          // A full batch means more is waiting: go again at once.
-          if (result.claimed >= this.options.batchSize) continue;
-          if (result.claimed > 0) hotUntil = Date.now() + HOT_FOR_MS;
-          if (Date.now() < hotUntil) {
-            // Traffic flows: poll briefly and spare the writers a NOTIFY (it serialises their commits).
-            await flag(false);
-            await sleep(Math.min(HOT_POLL_MS, this.options.pollIntervalMs), signal);
-          } else if (idleFlag !== true) {
-            // Going idle: ask writers for a NOTIFY, then look once more (a commit may have slipped in).
-            await flag(true);
-          } else {
-            await sleep(this.options.pollIntervalMs, signal, this.wakers, source.name);
-          }
-        } catch (err) {
-          this.options.logger?.error({ source: source.name, err }, 'outbox relay loop error');
-          idleFlag = undefined;
-          await sleep(Math.max(this.options.pollIntervalMs, 1000), signal);
-        }
-      }
+    this.loops = this.sources.flatMap((source) => {
+      // SQLite has no row locks: one batch at a time there.
+      const lanes = dialectOf(source.db) === 'pg' ? Math.max(1, this.options.concurrentBatches ?? 2) : 1;
+      return [
+        this.runSource(source, signal, lanes),
+        ...Array.from({ length: lanes - 1 }, (_, i) => this.runLane(source, signal, i + 1)),
+      ];
     });
     this.loops.push(
       (async () => {
