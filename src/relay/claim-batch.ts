@@ -59,7 +59,7 @@ export function candidateQuery(
       ORDER BY seq LIMIT ?
     ), firsts AS (
       SELECT aggregate_type, aggregate_id, min(seq) AS head FROM win GROUP BY aggregate_type, aggregate_id
-    ), heads AS (
+    ), heads AS MATERIALIZED (
       SELECT f.aggregate_type, f.aggregate_id, f.head FROM firsts f
       WHERE NOT EXISTS (
         SELECT 1 FROM ${OUTBOX_TABLE} p
