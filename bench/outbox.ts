@@ -1,6 +1,7 @@
 /**
  * `npm run bench:outbox [-- --events N]`: outbox → relay process(es) → NATS JetStream →
- * notifications consumer on PostgreSQL. Prints one JSON line with four phases:
+ * notifications consumer on PostgreSQL. Prints one JSON line with five phases:
+ * - `wake`: writers' commits/s when every insert sends a NOTIFY vs when none does (relay stopped);
  * - `writers`: BENCH_WRITERS writers append `events` events as fast as they can (commits/s, and
  *   the commit → consumed lag p50/p99/max);
  * - `live`: `events` events offered at BENCH_RATE events/s (the lag at a steady load);
@@ -23,6 +24,7 @@ import { openDatabase } from '../src/db/knex';
 import { PROJECT_ROOT } from '../src/dev/project-root';
 import { appendEvent } from '../src/outbox/append-event';
 import { connectNats } from '../src/outbox/nats-stream';
+import { setRelayIdle } from '../src/relay/outbox-listener';
 import { startJetStreamConsumer } from '../src/services/notifications/jetstream-consumer';
 import { notificationsMigrations } from '../src/services/notifications/migrations';
 import { paymentMigrations } from '../src/services/payment/payment-app';
@@ -198,7 +200,22 @@ async function main(): Promise<void> {
   };
 
   try {
+    // What a NOTIFY per insert costs the writers (no relay running): every insert notifies while a
+    // relay says it is idle, none while it is busy; same writers, same table, one after the other.
+    const wakeEvents = Math.min(events, 2000);
+    await setRelayIdle(outbox, true);
+    const notifyingMs = await write(wakeEvents);
+    await setRelayIdle(outbox, false);
+    const silentMs = await write(wakeEvents);
+    const wakePhase = {
+      events: wakeEvents,
+      commitsPerSecondNotifyEveryInsert: Math.round(wakeEvents / (notifyingMs / 1000)),
+      commitsPerSecondNoNotify: Math.round(wakeEvents / (silentMs / 1000)),
+    };
+    await setRelayIdle(outbox, true);
     await startRelay();
+    await until('wake phase consumed', consumedAll);
+    committedAt.clear();
     // Writers as fast as they go: commits/s, with the relay and the consumer running.
     let since = Date.now();
     const writeMs = await write(events);
@@ -232,6 +249,7 @@ async function main(): Promise<void> {
         aggregates,
         writers,
         batchSize,
+        wake: wakePhase,
         writersPhase,
         live: livePhase,
         backlog1,
