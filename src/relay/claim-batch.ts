@@ -116,13 +116,50 @@ export function chainsOf<
  */
 export async function claimBatch(q: Knex | Knex.Transaction, limit: number): Promise<OutboxRow[][]> {
   const now = Date.now();
-  const planned = chainsOf(await candidateRows(q, candidateWindow(limit), now), limit, now);
+  // Every chain the window offers, oldest head first; the locks decide which are ours.
+  let planned = chainsOf(await candidateRows(q, candidateWindow(limit), now), Infinity, now);
   if (planned.length === 0) return [];
-  const seqs = planned.flat().map((r) => Number(r.seq));
-  const select = q<OutboxRow>(OUTBOX_TABLE).select('*').whereIn('seq', seqs).whereNull('published_at').orderBy('seq');
-  // Another relay may have taken, published or failed a head since the candidates were read: a
-  // head it still holds is skipped, one it published is gone, one it failed is no longer due;
-  // each drops its chain, which cannot move without its head.
+  if (dialectOf(q) === 'pg') {
+    // Lock heads oldest first, skipping those another batch (this relay's or another's) holds,
+    // as many as fill the batch at the chains' average length.
+    const plannedRows = planned.reduce((n, c) => n + c.length, 0);
+    const heads = Math.max(1, Math.ceil((limit * planned.length) / plannedRows));
+    const locked = new Set(
+      (
+        (await q(OUTBOX_TABLE)
+          .select('seq')
+          .whereIn(
+            'seq',
+            planned.map((c) => Number(c[0]?.seq)),
+          )
+          .whereNull('published_at')
+          .orderBy('seq')
+          .limit(heads)
+          .forUpdate()
+          .skipLocked()) as Array<{ seq: number }>
+      ).map((r) => Number(r.seq)),
+    );
+    planned = planned.filter((c) => locked.has(Number(c[0]?.seq)));
+  }
+  const chosen: typeof planned = [];
+  let total = 0;
+  for (const chain of planned) {
+    if (total >= limit) break;
+    chosen.push(chain.slice(0, limit - total));
+    total += Math.min(chain.length, limit - total);
+  }
+  if (chosen.length === 0) return [];
+  const select = q<OutboxRow>(OUTBOX_TABLE)
+    .select('*')
+    .whereIn(
+      'seq',
+      chosen.flat().map((r) => Number(r.seq)),
+    )
+    .whereNull('published_at')
+    .orderBy('seq');
+  // Between the candidates and the locks another relay may have published or failed a head: one
+  // it published is gone, one it failed is no longer due; either drops its chain, which cannot
+  // move without its head. The rows behind a head are locked too (nobody else can hold them).
   if (dialectOf(q) === 'pg') select.forUpdate().skipLocked();
   const fresh = new Map(
     ((await select) as OutboxRow[]).map((r) => [
@@ -131,7 +168,7 @@ export async function claimBatch(q: Knex | Knex.Transaction, limit: number): Pro
     ]),
   );
   const claimed: OutboxRow[][] = [];
-  for (const plan of planned) {
+  for (const plan of chosen) {
     const chain: OutboxRow[] = [];
     for (const p of plan) {
       const row = fresh.get(Number(p.seq));
