@@ -90,6 +90,13 @@ export const envSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** The worker's Prometheus endpoint (Temporal runtime + trip_* metrics); 0 turns it off. */
   WORKER_METRICS_PORT: portOrOff.default(9464),
+  /** The two-phase-commit coordinator (`npm run coordinator`, docs/two-phase-commit.md). */
+  TWOPHASE_PORT: port.default(4006),
+  TWOPHASE_URL: optionalUrl(['http://', 'https://']),
+  TWOPHASE_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  TWOPHASE_PREPARE_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Test hook: the coordinator SIGKILLs itself between the phases (before or after logging its decision). */
+  TWOPHASE_TEST_CRASH: z.enum(['none', 'after-prepare', 'after-decision']).default('none'),
 });
 
 export interface ServiceEndpoint {
@@ -121,6 +128,17 @@ export interface Config {
   api: ApiConfig;
   outbox: OutboxConfig;
   worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number };
+  twophase: TwoPhaseConfig;
+}
+
+/** The two-phase-commit coordinator: where it listens, how often it recovers, how long a prepare may take. */
+export interface TwoPhaseConfig {
+  port: number;
+  url: string;
+  recoveryIntervalMs: number;
+  /** An unanswered prepare is retried this long, then the coordinator decides abort. */
+  prepareTimeoutMs: number;
+  testCrash: 'none' | 'after-prepare' | 'after-decision';
 }
 
 /** The outbox relay, its transports (NATS JetStream or signed webhooks) and the consumer. */
@@ -279,6 +297,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       healthPort: e.WORKER_HEALTH_PORT,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsPort: e.WORKER_METRICS_PORT,
+    },
+    twophase: {
+      ...endpoint(e.TWOPHASE_PORT, e.TWOPHASE_URL),
+      recoveryIntervalMs: e.TWOPHASE_RECOVERY_INTERVAL_MS,
+      prepareTimeoutMs: e.TWOPHASE_PREPARE_TIMEOUT_MS,
+      testCrash: e.TWOPHASE_TEST_CRASH,
     },
   };
 }

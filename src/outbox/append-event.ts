@@ -7,9 +7,14 @@ import { OUTBOX_CHANNEL, OUTBOX_TABLE } from './outbox-table';
 
 /**
  * Appends an event to the outbox through `trx`, so it commits (or rolls back) with whatever else
- * that transaction wrote. Returns the event id.
+ * that transaction wrote. Returns the event id. `notify: false` skips the wake-up NOTIFY, which a
+ * transaction to be PREPAREd may not send (the caller notifies after COMMIT PREPARED).
  */
-export async function appendEvent(trx: Knex | Knex.Transaction, event: NewOutboxEvent): Promise<string> {
+export async function appendEvent(
+  trx: Knex | Knex.Transaction,
+  event: NewOutboxEvent,
+  options: { notify?: boolean } = {},
+): Promise<string> {
   const eventId = event.eventId ?? randomUUID();
   await trx(OUTBOX_TABLE).insert({
     event_id: eventId,
@@ -22,6 +27,12 @@ export async function appendEvent(trx: Knex | Knex.Transaction, event: NewOutbox
     next_attempt_at: 0,
   });
   // Delivered at commit only: wakes the relay early (polling remains the backstop).
-  if (dialectOf(trx) === 'pg') await trx.raw('SELECT pg_notify(?, current_schema())', [OUTBOX_CHANNEL]);
+  if (options.notify !== false && dialectOf(trx) === 'pg')
+    await trx.raw('SELECT pg_notify(?, current_schema())', [OUTBOX_CHANNEL]);
   return eventId;
+}
+
+/** Wakes the relay for the current schema (after a commit that could not notify itself). */
+export async function notifyOutbox(db: Knex): Promise<void> {
+  if (dialectOf(db) === 'pg') await db.raw('SELECT pg_notify(?, current_schema())', [OUTBOX_CHANNEL]);
 }

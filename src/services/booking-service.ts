@@ -15,6 +15,7 @@ import { parseFaults, type Faults } from '../http/faults';
 import { newServiceStats, type ServiceContext, type ServiceStats } from '../http/idempotent-route';
 import { createHttpApp } from '../http/app';
 import { paymentMigrations, registerPaymentRoutes } from './payment/payment-app';
+import { registerTwoPhaseRoutes } from './two-phase-participant';
 
 /** Service keys are kept far longer than any saga can retry a step (tombstones included). */
 export const SERVICE_KEY_RETENTION_MS = 30 * 86_400_000;
@@ -55,6 +56,8 @@ export function buildApp(deps: BookingServiceDeps): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok', service: deps.name }));
   if (deps.name === 'payment') registerPaymentRoutes(app, ctx);
   else registerInventoryRoutes(app, ctx, CATALOGS[deps.name] as Parameters<typeof registerInventoryRoutes>[2]);
+  // The two-phase-commit flavour's participant (answers 503 unless on PostgreSQL with prepared transactions).
+  registerTwoPhaseRoutes(app, ctx, deps.name);
   return app;
 }
 

@@ -59,60 +59,89 @@ async function allocate(trx: Knex, resourceId: string, capacity: number, days: s
   return true;
 }
 
+/** Validates a reservation body (tripId + the catalog's request) and finds the resource's capacity. */
+export async function parseReservation<T extends object>(
+  db: Knex,
+  catalog: InventoryCatalog<T>,
+  body: unknown,
+): Promise<ReservationInput<T>> {
+  const parsed = z.object({ tripId: tripIdSchema }).and(catalog.schema).safeParse(body);
+  if (!parsed.success) throw badRequest('invalid reservation request', describeIssues(parsed.error));
+  const resource = await db('resources')
+    .where({ id: catalog.resourceOf(parsed.data) })
+    .first();
+  if (!resource) {
+    throw new HttpProblem(
+      422,
+      `UNKNOWN_${catalog.kind.toUpperCase()}`,
+      `Unknown ${catalog.kind}`,
+      catalog.label(parsed.data),
+    );
+  }
+  return { req: parsed.data, capacity: Number(resource.capacity_per_day) };
+}
+
+export interface ReservationInput<T> {
+  req: T & { tripId: string };
+  capacity: number;
+}
+
+/**
+ * The business operation of every inventory flavour: take the capacity, write the reservation
+ * keyed by `key` and its outbox event, all through `trx`. Throws SOLD_OUT (409) when full.
+ */
+export async function reserveInventory<T extends object>(
+  trx: Knex,
+  catalog: InventoryCatalog<T>,
+  { req, capacity }: ReservationInput<T>,
+  key: string,
+  options: { notify?: boolean } = {},
+): Promise<ReservationRow> {
+  const days = catalog.daysOf(req);
+  const quantity = catalog.quantityOf(req);
+  const resourceId = catalog.resourceOf(req);
+  if (!(await allocate(trx, resourceId, capacity, days, quantity))) {
+    throw new HttpProblem(409, 'SOLD_OUT', 'Sold out', `no availability for ${catalog.label(req)}`);
+  }
+  const now = Date.now();
+  const { tripId, ...details } = req;
+  const row: ReservationRow = {
+    id: randomUUID(),
+    trip_id: tripId,
+    idempotency_key: key,
+    resource_id: resourceId,
+    days: JSON.stringify(days),
+    quantity,
+    details: JSON.stringify(details),
+    status: 'ACTIVE',
+    created_at: now,
+    updated_at: now,
+  };
+  await trx('reservations').insert(row);
+  await appendEvent(
+    trx,
+    {
+      aggregateType: 'reservation',
+      aggregateId: row.id,
+      eventType: 'ReservationCreated',
+      payload: { service: catalog.kind, ...reservationView(row) },
+    },
+    options,
+  );
+  return row;
+}
+
 /** Registers the inventory routes of one catalog on an app. */
 export function registerInventoryRoutes<T extends object>(
   app: FastifyInstance,
   ctx: ServiceContext,
   catalog: InventoryCatalog<T>,
 ): void {
-  const bodySchema = z.object({ tripId: tripIdSchema }).and(catalog.schema);
-
   app.post('/reservations', (request, reply) =>
     handleIdempotent(ctx, request, reply, {
-      parse: async (body, db) => {
-        const parsed = bodySchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid reservation request', describeIssues(parsed.error));
-        const resource = await db('resources')
-          .where({ id: catalog.resourceOf(parsed.data) })
-          .first();
-        if (!resource) {
-          throw new HttpProblem(
-            422,
-            `UNKNOWN_${catalog.kind.toUpperCase()}`,
-            `Unknown ${catalog.kind}`,
-            catalog.label(parsed.data),
-          );
-        }
-        return { req: parsed.data, capacity: Number(resource.capacity_per_day) };
-      },
-      execute: async ({ req, capacity }, trx, key) => {
-        const days = catalog.daysOf(req);
-        const quantity = catalog.quantityOf(req);
-        const resourceId = catalog.resourceOf(req);
-        if (!(await allocate(trx, resourceId, capacity, days, quantity))) {
-          throw new HttpProblem(409, 'SOLD_OUT', 'Sold out', `no availability for ${catalog.label(req)}`);
-        }
-        const now = Date.now();
-        const { tripId, ...details } = req as T & { tripId: string };
-        const row: ReservationRow = {
-          id: randomUUID(),
-          trip_id: tripId,
-          idempotency_key: key,
-          resource_id: resourceId,
-          days: JSON.stringify(days),
-          quantity,
-          details: JSON.stringify(details),
-          status: 'ACTIVE',
-          created_at: now,
-          updated_at: now,
-        };
-        await trx('reservations').insert(row);
-        await appendEvent(trx, {
-          aggregateType: 'reservation',
-          aggregateId: row.id,
-          eventType: 'ReservationCreated',
-          payload: { service: catalog.kind, ...reservationView(row) },
-        });
+      parse: (body, db) => parseReservation(db, catalog, body),
+      execute: async (input, trx, key) => {
+        const row = await reserveInventory(trx, catalog, input, key);
         return { status: 201, body: reservationView(row) };
       },
     }),

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Migration } from '../../db/migrations';
 import { idempotencyMigration } from '../../idempotency/store';
@@ -67,47 +68,64 @@ export function chargeView(row: ChargeRow) {
 }
 
 const chargeRequestSchema = z.object({ tripId: tripIdSchema }).and(paymentSchema);
+export type ChargeRequest = z.infer<typeof chargeRequestSchema>;
+
+/** Validates a charge body; an unknown token is refused before anything is stored. */
+export function parseCharge(body: unknown): ChargeRequest {
+  const parsed = chargeRequestSchema.safeParse(body);
+  if (!parsed.success) throw badRequest('invalid charge request', describeIssues(parsed.error));
+  const { token } = parsed.data;
+  if (token !== DECLINED_TOKEN && !APPROVED_TOKENS.includes(token)) {
+    throw new HttpProblem(422, 'UNKNOWN_TOKEN', 'Unknown payment token', `token ending ${token.slice(-4)}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The business operation of every payment flavour: capture the charge keyed by `key` and its
+ * outbox event through `trx`. Throws PAYMENT_DECLINED (402) for the declined token.
+ */
+export async function captureCharge(
+  trx: Knex,
+  req: ChargeRequest,
+  key: string,
+  options: { notify?: boolean } = {},
+): Promise<ChargeRow> {
+  if (req.token === DECLINED_TOKEN) {
+    throw new HttpProblem(
+      402,
+      'PAYMENT_DECLINED',
+      'The card was declined',
+      `charge of ${req.amountCents} ${req.currency}`,
+    );
+  }
+  const now = Date.now();
+  const row: ChargeRow = {
+    id: randomUUID(),
+    trip_id: req.tripId,
+    idempotency_key: key,
+    token_last4: req.token.slice(-4),
+    amount_cents: req.amountCents,
+    currency: req.currency,
+    status: 'CAPTURED',
+    created_at: now,
+    updated_at: now,
+  };
+  await trx('charges').insert(row);
+  await appendEvent(
+    trx,
+    { aggregateType: 'charge', aggregateId: row.id, eventType: 'ChargeCaptured', payload: chargeView(row) },
+    options,
+  );
+  return row;
+}
 
 export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post('/charges', (request, reply) =>
     handleIdempotent(ctx, request, reply, {
-      parse: (body) => {
-        const parsed = chargeRequestSchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid charge request', describeIssues(parsed.error));
-        const { token } = parsed.data;
-        if (token !== DECLINED_TOKEN && !APPROVED_TOKENS.includes(token)) {
-          throw new HttpProblem(422, 'UNKNOWN_TOKEN', 'Unknown payment token', `token ending ${token.slice(-4)}`);
-        }
-        return parsed.data;
-      },
+      parse: (body) => parseCharge(body),
       execute: async (req, trx, key) => {
-        if (req.token === DECLINED_TOKEN) {
-          throw new HttpProblem(
-            402,
-            'PAYMENT_DECLINED',
-            'The card was declined',
-            `charge of ${req.amountCents} ${req.currency}`,
-          );
-        }
-        const now = Date.now();
-        const row: ChargeRow = {
-          id: randomUUID(),
-          trip_id: req.tripId,
-          idempotency_key: key,
-          token_last4: req.token.slice(-4),
-          amount_cents: req.amountCents,
-          currency: req.currency,
-          status: 'CAPTURED',
-          created_at: now,
-          updated_at: now,
-        };
-        await trx('charges').insert(row);
-        await appendEvent(trx, {
-          aggregateType: 'charge',
-          aggregateId: row.id,
-          eventType: 'ChargeCaptured',
-          payload: chargeView(row),
-        });
+        const row = await captureCharge(trx, req, key);
         return { status: 201, body: chargeView(row) };
       },
     }),
