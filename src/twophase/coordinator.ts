@@ -49,6 +49,7 @@ export class TwoPhaseCoordinator {
   readonly stats: CoordinatorStats = { calls: 0, recovery: { calls: 0 }, logWrites: 0, lockHoldMs: [] };
   /** Trips this process is working on (their view is fresher than the log's). */
   private readonly inFlight = new Map<string, TripView>();
+  private readonly working = new Set<Promise<void>>();
   private stopping = false;
 
   constructor(private readonly deps: CoordinatorDeps) {}
@@ -91,8 +92,20 @@ export class TwoPhaseCoordinator {
     this.stopping = true;
   }
 
+  /** Stops retrying and waits for the trips in flight to put down their work. */
+  async drain(): Promise<void> {
+    this.stop();
+    await Promise.all([...this.working]);
+  }
+
   private track(tripId: string, work: Promise<void>): void {
-    void work.catch((err: unknown) => this.deps.onError?.(err, tripId)).finally(() => this.inFlight.delete(tripId));
+    const tracked: Promise<void> = work
+      .catch((err: unknown) => this.deps.onError?.(err, tripId))
+      .finally(() => {
+        this.inFlight.delete(tripId);
+        this.working.delete(tracked);
+      });
+    this.working.add(tracked);
   }
 
   private crashPoint(point: 'after-prepare' | 'after-decision'): Promise<void> {
@@ -164,39 +177,39 @@ export class TwoPhaseCoordinator {
     steps: StepName[],
     started = new Map<StepName, number>(),
   ): Promise<void> {
-    const results = await Promise.all(
+    let broken = false;
+    let stopped = false;
+    // Each step's outcome shows in the view as soon as it is known (one may be away for long).
+    await Promise.all(
       steps.map(async (step) => {
         const outcome = await this.deliver(step, decision, gidFor(tripId, step));
         const began = started.get(step);
         if (began !== undefined) this.stats.lockHoldMs.push(Date.now() - began);
-        return { step, outcome };
-      }),
-    );
-    if (this.stopping && results.some((r) => r.outcome === 'stopped')) return;
-    let broken = false;
-    for (const { step, outcome } of results) {
-      const was = view.steps[step].status;
-      if (decision === 'COMMIT') {
-        if (outcome === 'COMMITTED' || outcome === 'ALREADY_COMMITTED') view.steps[step].status = 'DONE';
-        else {
+        const was = view.steps[step].status;
+        if (outcome === 'stopped') stopped = true;
+        else if (decision === 'COMMIT') {
+          if (outcome === 'COMMITTED' || outcome === 'ALREADY_COMMITTED') view.steps[step].status = 'DONE';
+          else {
+            broken = true;
+            view.steps[step] = {
+              ...view.steps[step],
+              status: 'FAILED',
+              error: { type: outcome, message: 'the participant has no prepared transaction to commit' },
+            };
+          }
+        } else if (outcome === 'ROLLED_BACK' || (outcome === 'NOTHING_PREPARED' && was === 'RUNNING')) {
+          view.steps[step].status = 'COMPENSATED';
+        } else if (outcome !== 'NOTHING_PREPARED') {
           broken = true;
           view.steps[step] = {
             ...view.steps[step],
-            status: 'FAILED',
-            error: { type: outcome, message: 'the participant has no prepared transaction to commit' },
+            status: 'COMPENSATION_FAILED',
+            error: { type: outcome, message: 'the participant could not roll back' },
           };
         }
-      } else if (outcome === 'ROLLED_BACK' || (outcome === 'NOTHING_PREPARED' && was === 'RUNNING')) {
-        view.steps[step].status = 'COMPENSATED';
-      } else if (outcome !== 'NOTHING_PREPARED') {
-        broken = true;
-        view.steps[step] = {
-          ...view.steps[step],
-          status: 'COMPENSATION_FAILED',
-          error: { type: outcome, message: 'the participant could not roll back' },
-        };
-      }
-    }
+      }),
+    );
+    if (stopped) return;
     view.status = broken ? 'NEEDS_ATTENTION' : decision === 'COMMIT' ? 'CONFIRMED' : 'COMPENSATED';
     await this.deps.log.finish(tripId, view);
     this.stats.logWrites++;

@@ -37,13 +37,15 @@ export async function startCoordinator(
     testCrash: config.twophase.testCrash,
     onError: (err, tripId) => options.log?.(`two-phase trip ${tripId} failed; recovery will finish it`, err),
   });
-  let recovering: Promise<unknown> = Promise.resolve();
-  const recoverNow = () => {
-    recovering = coordinator.recover().catch((err: unknown) => options.log?.('two-phase recovery failed', err));
-    return recovering;
-  };
+  let recovering: Promise<unknown> | undefined;
+  // One pass at a time: a tick that finds a pass running skips (a slow participant makes passes long).
+  const recoverNow = () =>
+    (recovering ??= coordinator
+      .recover()
+      .catch((err: unknown) => options.log?.('two-phase recovery failed', err))
+      .finally(() => (recovering = undefined)));
   await recoverNow();
-  const timer = setInterval(() => void recovering.then(recoverNow), config.twophase.recoveryIntervalMs);
+  const timer = setInterval(() => void recoverNow(), config.twophase.recoveryIntervalMs);
   const app = buildCoordinatorApp({ coordinator, logger: options.logger });
   let address: string;
   try {
@@ -63,6 +65,7 @@ export async function startCoordinator(
       coordinator.stop();
       await app.close();
       await recovering;
+      await coordinator.drain();
       await db.destroy();
     },
   };
