@@ -76,7 +76,8 @@ export async function startTwoPhaseStack(options: TwoPhaseStackOptions = {}): Pr
       async spawnCoordinator(extra = {}) {
         const { proc, ready } = spawnUntil(
           process.execPath,
-          [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/processes/twophase-coordinator.ts'],
+          // One process (no tsx launcher in between), so a SIGKILL hits the coordinator itself.
+          ['--import', 'tsx', 'src/processes/twophase-coordinator.ts'],
           {
             cwd: ROOT,
             env: { ...process.env, ...env, ...extra },
