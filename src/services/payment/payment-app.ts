@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Migration } from '../../db/migrations';
+import { choreographyInboxMigration } from '../../inbox/inbox';
 import { idempotencyMigration } from '../../idempotency/store';
 import { appendEvent } from '../../outbox/append-event';
 import { outboxMigration } from '../../outbox/outbox-table';
 import { describeIssues, paymentSchema } from '../../shared/trip-schema';
 import { compensateByKey } from '../compensate-by-key';
 import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../../http/common-schemas';
-import { handleIdempotent, type ServiceContext } from '../../http/idempotent-route';
+import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../../http/idempotent-route';
 import { badRequest, HttpProblem } from '../../http/problem';
 
 /** Test tokens: these succeed; `tok_declined` is always declined; anything else is unknown. */
@@ -50,6 +51,7 @@ export const paymentMigrations: Migration[] = [
     },
   },
   outboxMigration,
+  choreographyInboxMigration,
 ];
 
 export function chargeView(row: ChargeRow) {
@@ -68,83 +70,87 @@ export function chargeView(row: ChargeRow) {
 
 const chargeRequestSchema = z.object({ tripId: tripIdSchema }).and(paymentSchema);
 
-export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext): void {
-  app.post('/charges', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body) => {
-        const parsed = chargeRequestSchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid charge request', describeIssues(parsed.error));
-        const { token } = parsed.data;
-        if (token !== DECLINED_TOKEN && !APPROVED_TOKENS.includes(token)) {
-          throw new HttpProblem(422, 'UNKNOWN_TOKEN', 'Unknown payment token', `token ending ${token.slice(-4)}`);
+/** `POST /charges`: capture by key (also what the choreography's payment participant runs). */
+export function chargeHandler(): IdempotentHandler<z.infer<typeof chargeRequestSchema>> {
+  return {
+    parse: (body) => {
+      const parsed = chargeRequestSchema.safeParse(body);
+      if (!parsed.success) throw badRequest('invalid charge request', describeIssues(parsed.error));
+      const { token } = parsed.data;
+      if (token !== DECLINED_TOKEN && !APPROVED_TOKENS.includes(token)) {
+        throw new HttpProblem(422, 'UNKNOWN_TOKEN', 'Unknown payment token', `token ending ${token.slice(-4)}`);
+      }
+      return parsed.data;
+    },
+    execute: async (req, trx, key) => {
+      if (req.token === DECLINED_TOKEN) {
+        throw new HttpProblem(
+          402,
+          'PAYMENT_DECLINED',
+          'The card was declined',
+          `charge of ${req.amountCents} ${req.currency}`,
+        );
+      }
+      const now = Date.now();
+      const row: ChargeRow = {
+        id: randomUUID(),
+        trip_id: req.tripId,
+        idempotency_key: key,
+        token_last4: req.token.slice(-4),
+        amount_cents: req.amountCents,
+        currency: req.currency,
+        status: 'CAPTURED',
+        created_at: now,
+        updated_at: now,
+      };
+      await trx('charges').insert(row);
+      await appendEvent(trx, {
+        aggregateType: 'charge',
+        aggregateId: row.id,
+        eventType: 'ChargeCaptured',
+        payload: chargeView(row),
+      });
+      return { status: 201, body: chargeView(row) };
+    },
+  };
+}
+
+/** `POST /charges/refund`: refund whatever the forward key captured (a tombstone if nothing yet). */
+export function refundHandler(ctx: ServiceContext): IdempotentHandler<{ tripId: string; idempotencyKey: string }> {
+  return {
+    parse: (body) => {
+      const parsed = cancelRequestSchema.safeParse(body);
+      if (!parsed.success) throw badRequest('invalid refund request', describeIssues(parsed.error));
+      return parsed.data;
+    },
+    execute: ({ idempotencyKey }, trx) =>
+      compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
+        const row = await trx<ChargeRow>('charges').where({ idempotency_key: idempotencyKey }).first();
+        if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
+        if (row.status === 'REFUNDED') return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(row) };
+        const updated = { ...row, status: 'REFUNDED' as const, updated_at: Date.now() };
+        // Guarded by the status, so two refunds racing with different keys refund once.
+        const changed = await trx('charges')
+          .where({ id: row.id, status: 'CAPTURED' })
+          .update({ status: updated.status, updated_at: updated.updated_at });
+        if (changed === 0) {
+          const now = (await trx<ChargeRow>('charges').where({ id: row.id }).first()) ?? row;
+          return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(now) };
         }
-        return parsed.data;
-      },
-      execute: async (req, trx, key) => {
-        if (req.token === DECLINED_TOKEN) {
-          throw new HttpProblem(
-            402,
-            'PAYMENT_DECLINED',
-            'The card was declined',
-            `charge of ${req.amountCents} ${req.currency}`,
-          );
-        }
-        const now = Date.now();
-        const row: ChargeRow = {
-          id: randomUUID(),
-          trip_id: req.tripId,
-          idempotency_key: key,
-          token_last4: req.token.slice(-4),
-          amount_cents: req.amountCents,
-          currency: req.currency,
-          status: 'CAPTURED',
-          created_at: now,
-          updated_at: now,
-        };
-        await trx('charges').insert(row);
         await appendEvent(trx, {
           aggregateType: 'charge',
           aggregateId: row.id,
-          eventType: 'ChargeCaptured',
-          payload: chargeView(row),
+          eventType: 'ChargeRefunded',
+          payload: chargeView(updated),
         });
-        return { status: 201, body: chargeView(row) };
-      },
-    }),
-  );
+        return { outcome: 'REFUNDED', idempotencyKey, charge: chargeView(updated) };
+      }),
+  };
+}
 
-  app.post('/charges/refund', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body) => {
-        const parsed = cancelRequestSchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid refund request', describeIssues(parsed.error));
-        return parsed.data;
-      },
-      execute: ({ idempotencyKey }, trx) =>
-        compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
-          const row = await trx<ChargeRow>('charges').where({ idempotency_key: idempotencyKey }).first();
-          if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
-          if (row.status === 'REFUNDED')
-            return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(row) };
-          const updated = { ...row, status: 'REFUNDED' as const, updated_at: Date.now() };
-          // Guarded by the status, so two refunds racing with different keys refund once.
-          const changed = await trx('charges')
-            .where({ id: row.id, status: 'CAPTURED' })
-            .update({ status: updated.status, updated_at: updated.updated_at });
-          if (changed === 0) {
-            const now = (await trx<ChargeRow>('charges').where({ id: row.id }).first()) ?? row;
-            return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(now) };
-          }
-          await appendEvent(trx, {
-            aggregateType: 'charge',
-            aggregateId: row.id,
-            eventType: 'ChargeRefunded',
-            payload: chargeView(updated),
-          });
-          return { outcome: 'REFUNDED', idempotencyKey, charge: chargeView(updated) };
-        }),
-    }),
-  );
+export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  app.post('/charges', (request, reply) => handleIdempotent(ctx, request, reply, chargeHandler()));
+  app.post('/charges/refund', (request, reply) => handleIdempotent(ctx, request, reply, refundHandler(ctx)));
 
   app.get('/charges', async (request) => {
     const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);
