@@ -27,21 +27,23 @@ const ONCE = { workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPoli
 
 const isAlreadyStarted = (err: unknown) => err instanceof WorkflowExecutionAlreadyStartedError;
 
-/** Starts `bookTrip` under `tripId`, or attaches to the run that id already has. */
+/** Starts `bookTrip` under `tripId`, or attaches to the run that id already has (then false). */
 export async function startBookTrip(
   client: Client,
   taskQueue: string,
   tripId: string,
   request: TripRequest,
-): Promise<void> {
+): Promise<boolean> {
   try {
     await client.workflow.start(bookTrip, {
       ...tripStartOptions(request, tripId, taskQueue),
       args: [request],
       ...ONCE,
     });
+    return true;
   } catch (err) {
     if (!isAlreadyStarted(err)) throw err;
+    return false;
   }
 }
 
