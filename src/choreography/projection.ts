@@ -12,7 +12,8 @@ import { recordTripOutcome } from '../trips/trip-outcome';
 import { CHOREOGRAPHY_AGGREGATE, type ChoreographyPayload } from './events';
 import { UndeclaredEventError } from './participant';
 import { subscriptionOf } from './subscriptions';
-import { emptyTripView, foldTripEvent, terminalStatusOf } from './trip-fold';
+import { foldTripEvent, terminalStatusOf } from './trip-fold';
+import { initialView } from '../shared/trip';
 
 export const CHOREOGRAPHED = 'choreographed';
 
@@ -39,7 +40,7 @@ export async function projectEvent(db: Knex, event: EventEnvelope): Promise<'app
         });
         record = await findTrip(trx, payload.tripId);
       }
-      const before = record?.view ?? emptyTripView(payload.tripId);
+      const before = record?.view ?? initialView(payload.tripId);
       const view = foldTripEvent(before, event.type, payload);
       const ended = terminalStatusOf(event.type);
       if (ended && view.status === ended) {

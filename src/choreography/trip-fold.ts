@@ -4,7 +4,8 @@
  * redelivered or reordered event never takes the view back and any order ends in the same view.
  * Pure.
  */
-import { STEPS, stepKey, type StepName, type StepStatus, type TripStatus, type TripView } from '../shared/trip';
+import type { StepName, StepStatus, TripView } from '../shared/trip';
+import type { TripStatus } from '../shared/trip-status';
 import type { ChoreographyEvent, ChoreographyPayload } from './events';
 
 const STEP_RANK: Record<StepStatus, number> = {
@@ -23,13 +24,6 @@ const TRIP_RANK: Partial<Record<TripStatus, number>> = {
   CONFIRMED: 3,
   COMPENSATED: 3,
 };
-
-/** A choreographed trip before its first event: the same shape as an orchestrated one. */
-export function emptyTripView(tripId: string): TripView {
-  const steps = {} as TripView['steps'];
-  for (const step of STEPS) steps[step] = { status: 'PENDING', idempotencyKey: stepKey(tripId, step) };
-  return { tripId, workflowId: tripId, status: 'PENDING', steps };
-}
 
 /** What an event says: the trip's status, each step's status, and the events that end a trip. */
 const EFFECTS: Record<

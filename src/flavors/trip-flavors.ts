@@ -7,8 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { requestChoreographedTrip } from '../choreography/start-trip';
-import { emptyTripView } from '../choreography/trip-fold';
-import type { TripRequest, TripView } from '../shared/trip';
+import { initialView, type TripRequest, type TripView } from '../shared/trip';
 import { findTrip, insertTrip } from '../trips/trip-records';
 import { isTerminal, readView, startBookTrip, waitForClose } from '../trips/trip-workflows';
 import { FlavorUnavailableError, TripIdTakenError } from './errors';
@@ -49,7 +48,7 @@ const orchestrated: TripFlavor = {
     const db = await deps.apiDb();
     const existing = await findTrip(db, trip.tripId);
     if (existing && existing.flavor !== 'orchestrated') throw new TripIdTakenError(trip.tripId, existing.flavor);
-    const started = await startBookTrip(deps.temporal, deps.taskQueue, trip.tripId, trip.request);
+    const { started } = await startBookTrip(deps.temporal, deps.taskQueue, trip.tripId, trip.request);
     await insertTrip(db, { ...trip, status: 'PENDING', flavor: 'orchestrated' });
     return started;
   },
@@ -73,7 +72,7 @@ const choreographed: TripFlavor = {
   async read(deps, tripId) {
     const record = await findTrip(await deps.apiDb(), tripId);
     if (!record) return undefined;
-    return record.view ?? { ...emptyTripView(tripId), status: record.status };
+    return record.view ?? { ...initialView(tripId), status: record.status };
   },
 };
 

@@ -20,7 +20,8 @@ import { OutboxRelay } from '../relay/outbox-relay';
 import { migrationsFor, startBookingService, type RunningService } from '../services/booking-service';
 import { notificationsMigrations } from '../services/notifications/migrations';
 import { startJetStreamConsumer } from '../services/notifications/jetstream-consumer';
-import { TERMINAL_STATUSES, type TripRequest, type TripView } from '../shared/trip';
+import type { TripRequest, TripView } from '../shared/trip';
+import { isTerminalStatus } from '../shared/trip-status';
 import { apiMigrations, findTrip, openApiDatabase } from '../trips/trip-records';
 import { freePort } from './stack';
 
@@ -135,7 +136,7 @@ export async function startChoreographyStack(options: ChoreographyStackOptions =
         const deadline = Date.now() + timeoutMs;
         for (;;) {
           const view = (await findTrip(apiDb, tripId))?.view;
-          if (view && TERMINAL_STATUSES.includes(view.status)) return view;
+          if (view && isTerminalStatus(view.status)) return view;
           if (Date.now() > deadline) {
             throw new Error(`trip ${tripId} did not end in ${timeoutMs} ms: ${JSON.stringify(view)}`);
           }

@@ -2,7 +2,8 @@
 import { CHOREOGRAPHY_EVENTS, STEP_EVENTS } from '../../src/choreography/events';
 import { eventGraph, findEventCycle, unproducedEvents } from '../../src/choreography/event-graph';
 import { START_EVENT, SUBSCRIPTIONS, type Subscription } from '../../src/choreography/subscriptions';
-import { emptyTripView, foldTripEvent } from '../../src/choreography/trip-fold';
+import { foldTripEvent } from '../../src/choreography/trip-fold';
+import { initialView } from '../../src/shared/trip';
 import { sampleTrip } from '../../src/testkit/sample-trip';
 
 describe('declared subscriptions', () => {
@@ -70,7 +71,7 @@ describe('the trip projection fold', () => {
     ['FlightReleased', failure],
   ];
   const fold = (events: Array<[string, typeof payload]>) =>
-    events.reduce((view, [type, p]) => foldTripEvent(view, type, p), emptyTripView('trip-x'));
+    events.reduce((view, [type, p]) => foldTripEvent(view, type, p), initialView('trip-x'));
 
   it('ends a car failure COMPENSATED with the reason and every earlier step compensated', () => {
     const view = fold(carFails);
