@@ -6,16 +6,16 @@
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { NOT_IN_THIS_BUILD, SAGA_FLAVORS, type SagaFlavor } from '../shared/saga-flavor';
 import { requestChoreographedTrip } from '../choreography/start-trip';
 import { initialView, type TripRequest, type TripView } from '../shared/trip';
 import { findTrip, insertTrip } from '../trips/trip-records';
 import { isTerminal, readView, startBookTrip, waitForClose } from '../trips/trip-workflows';
 import { FlavorUnavailableError, TripIdTakenError } from './errors';
 
-export const FLAVORS = ['orchestrated', 'choreographed', '2pc'] as const;
-export type Flavor = (typeof FLAVORS)[number];
-export const DEFAULT_FLAVOR: Flavor = 'orchestrated';
-export const flavorSchema = z.enum(FLAVORS);
+export { DEFAULT_FLAVOR, SAGA_FLAVORS as FLAVORS } from '../shared/saga-flavor';
+export type Flavor = SagaFlavor;
+export const flavorSchema = z.enum(SAGA_FLAVORS);
 
 export interface FlavorDeps {
   temporal: Client;
@@ -89,7 +89,7 @@ const unavailable = (flavor: Flavor, why: string): TripFlavor => ({
 export const TRIP_FLAVORS: Record<Flavor, TripFlavor> = {
   orchestrated,
   choreographed,
-  '2pc': unavailable('2pc', 'two-phase commit is not available: this build has no two-phase commit coordinator yet'),
+  '2pc': unavailable('2pc', NOT_IN_THIS_BUILD['2pc'] ?? 'two-phase commit is not available'),
 };
 
 /** Starts a trip with `flavor`; returns whether it started (false: the id existed, nothing new ran). */
@@ -125,7 +125,7 @@ export async function waitForTripEnd(
 export async function flavorOf(deps: FlavorDeps, tripId: string): Promise<Flavor> {
   const record = await findTrip(await deps.apiDb(), tripId);
   const flavor = flavorSchema.safeParse(record?.flavor);
-  return flavor.success ? flavor.data : DEFAULT_FLAVOR;
+  return flavor.success ? flavor.data : 'orchestrated';
 }
 
 /** The current view of any trip, whatever flavour runs it; undefined for an unknown id. */
