@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
 import { parseTripRequest } from '../shared/trip-schema';
-import { initialView, tripIdOfCancellation, workflowIdFor, type TripRequest, type TripView } from '../shared/trip';
+import { initialView, tripIdOfCancellation, workflowIdFor, type TripView } from '../shared/trip';
 import type { Db } from '../db/knex';
 import { natsUrlFor } from '../dev/embedded-nats';
 import {
@@ -23,7 +23,7 @@ import {
 import { openApiDatabase } from '../trips/trip-records';
 import { connectClient } from '../temporal/connection';
 import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
-import { cancelAnyTrip, endedByCancel, isTerminal, readCancellation, startBookTrip } from '../trips/trip-workflows';
+import { cancelAnyTrip, endedByCancel, isTerminal, readCancellation } from '../trips/trip-workflows';
 import { tripStatusQuery } from '../shared/search-attributes';
 import { type ClientCommand, EXIT, type Io, parseCommandLine, UsageError } from './program';
 import { followTrip, transitions, type ProgressOutput } from './progress';
@@ -73,11 +73,8 @@ function clientDeps(client: Client, config: Config): ClientDeps {
   };
 }
 
-/** `book` of a flavour other than `orchestrated`: started and followed through the flavour dispatch. */
-async function bookByFlavor(deps: ClientDeps, args: Command<'book'>, request: TripRequest, io: Io): Promise<number> {
-  const tripId = workflowIdFor(args.id ?? randomUUID());
-  const started = await startTrip(deps, args.flavor, { tripId, request, principal: null });
-  if (!started && !args.json) io.err(`trip ${tripId} already exists: showing it instead of starting another`);
+/** Follows and prints a trip of a flavour other than `orchestrated` (from the trips table). */
+async function showByFlavor(deps: ClientDeps, args: Command<'book'>, tripId: string, io: Io): Promise<number> {
   let view = (await readTripView(deps, tripId)).view ?? initialView(tripId);
   if (args.wait) {
     const out = progressOutput(io, args.json);
@@ -103,10 +100,11 @@ async function book(client: Client, config: Config, args: Command<'book'>, io: I
     throw new UsageError(`cannot read ${args.file}: ${(err as Error).message}`);
   }
   const request = parseTripRequest(raw);
-  if (args.flavor !== 'orchestrated') return bookByFlavor(deps, args, request, io);
   const workflowId = workflowIdFor(args.id ?? randomUUID());
-  const { started } = await startBookTrip(client, config.temporal.taskQueue, workflowId, request);
+  // Every flavour starts through the dispatch, which records the trip and keeps an id to one flavour.
+  const started = await startTrip(deps, args.flavor, { tripId: workflowId, request, principal: null });
   if (!started && !args.json) io.err(`trip ${workflowId} already exists: showing it instead of starting another`);
+  if (args.flavor !== 'orchestrated') return showByFlavor(deps, args, workflowId, io);
   const snapshot = args.wait
     ? await followTrip(client, workflowId, progressOutput(io, args.json))
     : await readTrip(client, workflowId);
