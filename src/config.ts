@@ -43,6 +43,11 @@ export const envSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
   NATS_URL: optionalUrl(['nats://', 'tls://']),
+  /** npm start without NATS_URL: the port of the NATS server it starts (data under DATA_DIR/nats). */
+  NATS_PORT: port.default(4222),
+  NATS_SERVER_PATH: optionalString,
+  /** How long JetStream waits for a choreography participant's ack before delivering again. */
+  CHOREOGRAPHY_ACK_WAIT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
   FLIGHT_PORT: port.default(4001),
@@ -121,6 +126,9 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   natsUrl?: string;
+  /** The NATS server `npm start` runs when NATS_URL is not set. */
+  nats: { port: number; serverPath?: string };
+  choreography: { ackWaitMs: number };
   host: string;
   services: Record<ServiceName, ServiceEndpoint>;
   faults?: string;
@@ -260,6 +268,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
+    nats: { port: e.NATS_PORT, serverPath: e.NATS_SERVER_PATH },
+    choreography: { ackWaitMs: e.CHOREOGRAPHY_ACK_WAIT_MS },
     host: e.HOST,
     services: {
       api: endpoint(e.API_PORT, undefined),

@@ -4,21 +4,37 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import type { IdempotencyStore } from '../idempotency/store';
 import { describeIssues, tripRequestSchema } from '../shared/trip-schema';
-import { TRIP_STATUSES, type TripStatus, type TripView } from '../shared/trip';
-import { findTrip, insertTrip, listTrips, type TripRecord, updateTripView } from '../trips/trip-records';
-import { initialView } from '../workflows';
+import { initialView, type TripView } from '../shared/trip';
+import { isBookingStatus, isTerminalStatus, isTripStatus, TRIP_STATUSES } from '../shared/trip-status';
+import { findTrip, listTrips, type TripRecord, updateTripView } from '../trips/trip-records';
+import {
+  DEFAULT_FLAVOR,
+  FLAVORS,
+  flavorSchema,
+  startTrip,
+  TRIP_FLAVORS,
+  TripIdTakenError,
+  waitForTripEnd,
+  type FlavorDeps,
+} from '../flavors';
 import { jsonResponse, requestKey, runIdempotent } from './idempotent-request';
 import { preferredWaitSeconds } from './prefer';
-import { cancelNotAccepted, tripAlreadyEnded, tripNotFound, validationFailed } from './problems';
+import {
+  cancelNotAccepted,
+  cancelNotSupported,
+  flavorUnavailable,
+  tripAlreadyEnded,
+  tripIdTaken,
+  tripNotFound,
+  validationFailed,
+} from './problems';
 import {
   cancelAnyTrip,
   endedByCancel,
   isTerminal,
   readCancellation,
   readView,
-  startBookTrip,
   tripIdFor,
-  waitForClose,
 } from '../trips/trip-workflows';
 
 export interface TripRouteDeps {
@@ -26,12 +42,12 @@ export interface TripRouteDeps {
   store: IdempotencyStore;
   temporal: Client;
   taskQueue: string;
+  /** NATS JetStream, which choreographed trips need. */
+  natsUrl?: string;
   /** The longest `Prefer: wait` honoured (kept below the idempotency lock timeout). */
   maxWaitSeconds: number;
 }
 
-/** Statuses after which the stored view no longer changes by itself. */
-const SETTLED: readonly TripStatus[] = ['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'];
 const DEFAULT_CANCEL_WAIT_SECONDS = 10;
 
 const links = (tripId: string) => ({ self: `/trips/${tripId}`, cancel: `/trips/${tripId}/cancel` });
@@ -39,11 +55,14 @@ const resource = (view: TripView) => ({ ...view, links: links(view.tripId) });
 
 export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): void {
   const { db, store, temporal, taskQueue } = deps;
+  const flavors: FlavorDeps = { temporal, taskQueue, apiDb: async () => db, natsUrl: deps.natsUrl };
 
-  /** The freshest view of a trip: the stored one once settled, else Temporal's (saved back). */
+  /** The freshest view of a trip: the stored one once it ended, else Temporal's (saved back). */
   async function currentView(record: TripRecord): Promise<TripView> {
     const stored = record.view ?? { ...initialView(record.tripId), status: record.status };
-    if (SETTLED.includes(record.status)) return stored;
+    if (isTerminalStatus(record.status)) return stored;
+    // The other flavours keep the trips table current themselves (the choreography's projection).
+    if (record.flavor !== 'orchestrated') return stored;
     const live =
       (record.status === 'CANCELLING' ? await readCancellation(temporal, record.tripId) : undefined) ??
       (await readView(temporal, record.tripId));
@@ -62,8 +81,13 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
 
   app.post('/trips', async (request, reply) => {
     const key = requestKey(request, true) as string;
-    const parsed = tripRequestSchema.safeParse(request.body);
+    const { flavor: flavorField, ...body } = (request.body ?? {}) as Record<string, unknown>;
+    const flavor = flavorSchema.safeParse(flavorField ?? DEFAULT_FLAVOR);
+    if (!flavor.success) throw validationFailed([`flavor: must be one of ${FLAVORS.join(', ')}`]);
+    const parsed = tripRequestSchema.safeParse(typeof request.body === 'object' ? body : request.body);
     if (!parsed.success) throw validationFailed(describeIssues(parsed.error));
+    const why = TRIP_FLAVORS[flavor.data].unavailableBecause(flavors);
+    if (why) throw flavorUnavailable(flavor.data, why);
     const waitSeconds = preferredWaitSeconds(request.headers.prefer, deps.maxWaitSeconds);
     return runIdempotent(request, reply, {
       store,
@@ -79,13 +103,17 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
           const now = await currentView(existing);
           return jsonResponse(isTerminal(now) ? 201 : 202, resource(now), headers);
         }
-        await startBookTrip(temporal, taskQueue, tripId, parsed.data);
-        await insertTrip(db, { tripId, principal: request.principal, request: parsed.data, status: 'PENDING' });
+        try {
+          await startTrip(flavors, flavor.data, { tripId, principal: request.principal, request: parsed.data });
+        } catch (err) {
+          if (err instanceof TripIdTakenError) throw tripIdTaken(tripId, err.flavor);
+          throw err;
+        }
         let view = initialView(tripId);
         if (waitSeconds > 0) {
           headers['preference-applied'] = `wait=${waitSeconds}`;
-          view = (await waitForClose(temporal, tripId, waitSeconds * 1000)) ?? view;
-          await updateTripView(db, view);
+          view = (await waitForTripEnd(flavors, flavor.data, tripId, waitSeconds * 1000)) ?? view;
+          if (flavor.data === 'orchestrated') await updateTripView(db, view);
         }
         return jsonResponse(isTerminal(view) ? 201 : 202, resource(view), headers);
       },
@@ -99,6 +127,7 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
   app.post<{ Params: { tripId: string } }>('/trips/:tripId/cancel', async (request, reply) => {
     const key = requestKey(request, false);
     const record = await ownTrip(request);
+    if (record.flavor !== 'orchestrated') throw cancelNotSupported(record.tripId, record.flavor);
     const waitSeconds =
       preferredWaitSeconds(request.headers.prefer, deps.maxWaitSeconds) ||
       Math.min(DEFAULT_CANCEL_WAIT_SECONDS, deps.maxWaitSeconds);
@@ -110,7 +139,7 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
       execute: async () => {
         const view = await cancelAnyTrip(temporal, taskQueue, await currentView(record), waitMs);
         // Still booking: no worker took the cancellation in time (a 5xx, so a retry runs again).
-        if (view.status === 'PENDING' || view.status === 'BOOKING') throw cancelNotAccepted(record.tripId);
+        if (isBookingStatus(view.status)) throw cancelNotAccepted(record.tripId);
         if (!endedByCancel(view)) throw tripAlreadyEnded(record.tripId, view.status);
         await updateTripView(db, view);
         return jsonResponse(isTerminal(view) ? 200 : 202, resource(view));
@@ -120,7 +149,7 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
 
   app.get<{ Querystring: { status?: string } }>('/trips', async (request) => {
     const status = request.query.status;
-    if (status !== undefined && !(TRIP_STATUSES as readonly string[]).includes(status)) {
+    if (status !== undefined && !isTripStatus(status)) {
       throw validationFailed([`status: must be one of ${TRIP_STATUSES.join(', ')}`]);
     }
     const mine = await listTrips(db, { principal: request.principal, limit: 200 });

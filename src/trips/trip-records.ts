@@ -6,9 +6,11 @@ import type { Knex } from 'knex';
 import type { Config } from '../config';
 import { openDatabase, type Db } from '../db/knex';
 import type { Migration } from '../db/migrations';
+import { choreographyInboxMigration } from '../inbox/inbox';
 import { idempotencyMigration } from '../idempotency/store';
 import { outboxMigration } from '../outbox/outbox-table';
-import { TRIP_STATUSES, type TripRequest, type TripStatus, type TripView } from '../shared/trip';
+import type { TripRequest, TripView } from '../shared/trip';
+import { canMoveTo, TRIP_STATUSES, type TripStatus } from '../shared/trip-status';
 
 export const tripsMigration: Migration = {
   name: '0002_trips',
@@ -28,8 +30,24 @@ export const tripsMigration: Migration = {
   },
 };
 
+/** Which saga flavour runs each trip (`orchestrated` for the rows of before flavours). */
+export const tripFlavorMigration: Migration = {
+  name: '0003_trip_flavor',
+  async up(db) {
+    await db.schema.alterTable('trips', (t) => {
+      t.string('flavor', 16).notNullable().defaultTo('orchestrated');
+    });
+  },
+};
+
 /** Every migration of the API database, in order (other modules append theirs here). */
-export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration, outboxMigration];
+export const apiMigrations: Migration[] = [
+  idempotencyMigration,
+  tripsMigration,
+  outboxMigration,
+  tripFlavorMigration,
+  choreographyInboxMigration,
+];
 
 export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
   return openDatabase('api', config, { migrations: apiMigrations });
@@ -38,6 +56,8 @@ export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>)
 export interface TripRecord {
   tripId: string;
   principal: string | null;
+  /** The saga flavour that runs the trip (`orchestrated`, `choreographed`, `2pc`). */
+  flavor: string;
   customerId: string;
   status: TripStatus;
   request: TripRequest;
@@ -49,6 +69,7 @@ export interface TripRecord {
 interface TripRow {
   trip_id: string;
   principal: string | null;
+  flavor: string;
   customer_id: string;
   status: string;
   request: string;
@@ -61,6 +82,7 @@ function toRecord(row: TripRow): TripRecord {
   return {
     tripId: row.trip_id,
     principal: row.principal,
+    flavor: row.flavor,
     customerId: row.customer_id,
     status: row.status as TripStatus,
     request: JSON.parse(row.request) as TripRequest,
@@ -73,16 +95,18 @@ function toRecord(row: TripRow): TripRecord {
 /**
  * Records a trip when it is requested; a second insert of the same trip is ignored, except that
  * it names the principal of a row the worker recorded first (its end record knows no principal).
+ * Returns whether this call inserted it.
  */
 export async function insertTrip(
   db: Knex,
-  trip: { tripId: string; principal: string | null; request: TripRequest; status: TripStatus },
-): Promise<void> {
+  trip: { tripId: string; principal: string | null; request: TripRequest; status: TripStatus; flavor?: string },
+): Promise<boolean> {
   const now = Date.now();
-  await db('trips')
+  const inserted = await db('trips')
     .insert({
       trip_id: trip.tripId,
       principal: trip.principal,
+      flavor: trip.flavor ?? 'orchestrated',
       customer_id: trip.request.customerId,
       status: trip.status,
       request: JSON.stringify(trip.request),
@@ -91,23 +115,13 @@ export async function insertTrip(
       updated_at: now,
     })
     .onConflict('trip_id')
-    .ignore();
+    .ignore()
+    .returning('trip_id');
   if (trip.principal !== null) {
     await db('trips').where({ trip_id: trip.tripId }).whereNull('principal').update({ principal: trip.principal });
   }
+  return inserted.length > 0;
 }
-
-/** The statuses a trip may move to from each status; a view that would go back is stale. */
-const NEXT: Record<TripStatus, readonly TripStatus[]> = {
-  PENDING: TRIP_STATUSES,
-  BOOKING: TRIP_STATUSES,
-  COMPENSATING: TRIP_STATUSES,
-  CONFIRMED: ['CANCELLING', 'CANCELLED', 'NEEDS_ATTENTION'],
-  CANCELLING: ['CANCELLED', 'NEEDS_ATTENTION'],
-  CANCELLED: [],
-  COMPENSATED: [],
-  NEEDS_ATTENTION: [],
-};
 
 /**
  * Stores the latest view of a trip (its status included), unless the stored status is already
@@ -115,7 +129,8 @@ const NEXT: Record<TripStatus, readonly TripStatus[]> = {
  * view must never overwrite the CANCELLED that followed it. Returns whether it was stored.
  */
 export async function updateTripView(db: Knex, view: TripView): Promise<boolean> {
-  const stale = TRIP_STATUSES.filter((from) => from !== view.status && !NEXT[from].includes(view.status));
+  // A view that would take the trip back is stale.
+  const stale = TRIP_STATUSES.filter((from) => !canMoveTo(from, view.status));
   const updated = await db('trips')
     .where({ trip_id: view.tripId })
     .whereNotIn('status', stale)

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { describeIssues } from '../../shared/trip-schema';
 import { badRequest, HttpProblem } from '../../http/problem';
 import { compensateByKey } from '../compensate-by-key';
-import { handleIdempotent, type ServiceContext } from '../../http/idempotent-route';
+import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../../http/idempotent-route';
 import { appendEvent } from '../../outbox/append-event';
 import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../../http/common-schemas';
 import type { InventoryCatalog } from './catalog';
@@ -131,58 +131,68 @@ export async function reserveInventory<T extends object>(
   return row;
 }
 
+/** `POST /reservations`: reserve by key (also what a choreography participant runs on its event). */
+export function reserveHandler<T extends object>(catalog: InventoryCatalog<T>): IdempotentHandler<ReservationInput<T>> {
+  return {
+    parse: (body, db) => parseReservation(db, catalog, body),
+    execute: async (input, trx, key) => {
+      const row = await reserveInventory(trx, catalog, input, key);
+      return { status: 201, body: reservationView(row) };
+    },
+  };
+}
+
+/** `POST /reservations/cancel`: undo whatever the forward key created (a tombstone if nothing yet). */
+export function cancelReservationHandler(
+  ctx: ServiceContext,
+  catalog: Pick<InventoryCatalog<unknown>, 'kind'>,
+): IdempotentHandler<{ tripId: string; idempotencyKey: string }> {
+  return {
+    parse: (body) => {
+      const parsed = cancelRequestSchema.safeParse(body);
+      if (!parsed.success) throw badRequest('invalid cancel request', describeIssues(parsed.error));
+      return parsed.data;
+    },
+    execute: ({ idempotencyKey }, trx) =>
+      compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
+        const row = await trx<ReservationRow>('reservations').where({ idempotency_key: idempotencyKey }).first();
+        if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
+        if (row.status === 'CANCELLED') {
+          return { outcome: 'ALREADY_CANCELLED', idempotencyKey, reservation: reservationView(row) };
+        }
+        const updated = { ...row, status: 'CANCELLED' as const, updated_at: Date.now() };
+        // Guarded by the status, so two cancels racing with different keys undo it once:
+        // the loser's update waits for the winner's row lock and then matches nothing.
+        const changed = await trx('reservations')
+          .where({ id: row.id, status: 'ACTIVE' })
+          .update({ status: updated.status, updated_at: updated.updated_at });
+        if (changed === 0) {
+          const now = (await trx<ReservationRow>('reservations').where({ id: row.id }).first()) ?? row;
+          return { outcome: 'ALREADY_CANCELLED', idempotencyKey, reservation: reservationView(now) };
+        }
+        for (const day of JSON.parse(row.days) as string[]) {
+          await trx('allocations').where({ resource_id: row.resource_id, day }).decrement('reserved', row.quantity);
+        }
+        await appendEvent(trx, {
+          aggregateType: 'reservation',
+          aggregateId: row.id,
+          eventType: 'ReservationCancelled',
+          payload: { service: catalog.kind, ...reservationView(updated) },
+        });
+        return { outcome: 'CANCELLED', idempotencyKey, reservation: reservationView(updated) };
+      }),
+  };
+}
+
 /** Registers the inventory routes of one catalog on an app. */
 export function registerInventoryRoutes<T extends object>(
   app: FastifyInstance,
   ctx: ServiceContext,
   catalog: InventoryCatalog<T>,
 ): void {
-  app.post('/reservations', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body, db) => parseReservation(db, catalog, body),
-      execute: async (input, trx, key) => {
-        const row = await reserveInventory(trx, catalog, input, key);
-        return { status: 201, body: reservationView(row) };
-      },
-    }),
-  );
-
+  app.post('/reservations', (request, reply) => handleIdempotent(ctx, request, reply, reserveHandler(catalog)));
   app.post('/reservations/cancel', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body) => {
-        const parsed = cancelRequestSchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid cancel request', describeIssues(parsed.error));
-        return parsed.data;
-      },
-      execute: ({ idempotencyKey }, trx) =>
-        compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
-          const row = await trx<ReservationRow>('reservations').where({ idempotency_key: idempotencyKey }).first();
-          if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
-          if (row.status === 'CANCELLED') {
-            return { outcome: 'ALREADY_CANCELLED', idempotencyKey, reservation: reservationView(row) };
-          }
-          const updated = { ...row, status: 'CANCELLED' as const, updated_at: Date.now() };
-          // Guarded by the status, so two cancels racing with different keys undo it once:
-          // the loser's update waits for the winner's row lock and then matches nothing.
-          const changed = await trx('reservations')
-            .where({ id: row.id, status: 'ACTIVE' })
-            .update({ status: updated.status, updated_at: updated.updated_at });
-          if (changed === 0) {
-            const now = (await trx<ReservationRow>('reservations').where({ id: row.id }).first()) ?? row;
-            return { outcome: 'ALREADY_CANCELLED', idempotencyKey, reservation: reservationView(now) };
-          }
-          for (const day of JSON.parse(row.days) as string[]) {
-            await trx('allocations').where({ resource_id: row.resource_id, day }).decrement('reserved', row.quantity);
-          }
-          await appendEvent(trx, {
-            aggregateType: 'reservation',
-            aggregateId: row.id,
-            eventType: 'ReservationCancelled',
-            payload: { service: catalog.kind, ...reservationView(updated) },
-          });
-          return { outcome: 'CANCELLED', idempotencyKey, reservation: reservationView(updated) };
-        }),
-    }),
+    handleIdempotent(ctx, request, reply, cancelReservationHandler(ctx, catalog)),
   );
 
   app.get('/reservations', async (request) => {

@@ -1,5 +1,6 @@
 /** Tables of an inventory service: resources, per-day allocations and reservations. */
 import type { Migration } from '../../db/migrations';
+import { choreographyInboxMigration } from '../../inbox/inbox';
 import { idempotencyMigration } from '../../idempotency/store';
 import { outboxMigration } from '../../outbox/outbox-table';
 import type { InventoryCatalog } from './catalog';
@@ -37,5 +38,6 @@ export function inventoryMigrations(catalog: InventoryCatalog<unknown>): Migrati
       },
     },
     outboxMigration,
+    choreographyInboxMigration,
   ];
 }

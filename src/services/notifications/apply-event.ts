@@ -4,41 +4,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { z } from 'zod';
+import { enterInbox, isUniqueViolation } from '../../inbox/inbox';
 import type { EventEnvelope } from '../../outbox/event';
 import { emailForEvent } from './email-for-event';
 
-export const envelopeSchema = z.object({
-  id: z.string().uuid(),
-  source: z.string().min(1).max(32),
-  aggregateType: z.string().min(1).max(64),
-  aggregateId: z.string().min(1).max(255),
-  type: z.string().min(1).max(64),
-  payload: z.unknown(),
-  createdAt: z.number().int().nonnegative(),
-});
+export { envelopeSchema } from '../../inbox/jetstream-consumer';
 
 export type ApplyOutcome = 'applied' | 'duplicate';
-
-const isUniqueViolation = (err: unknown) => {
-  const e = err as { code?: string; message?: string };
-  return e.code === '23505' || /UNIQUE constraint failed/i.test(String(e.message));
-};
 
 export async function applyEvent(db: Knex, event: EventEnvelope): Promise<ApplyOutcome> {
   try {
     return await db.transaction(async (trx) => {
-      if (await trx('inbox').where({ event_id: event.id }).first()) return 'duplicate';
+      if (!(await enterInbox(trx, 'inbox', event))) return 'duplicate';
       const now = Date.now();
-      await trx('inbox').insert({
-        event_id: event.id,
-        source: event.source,
-        aggregate_type: event.aggregateType,
-        aggregate_id: event.aggregateId,
-        event_type: event.type,
-        event_created_at: event.createdAt,
-        received_at: now,
-      });
       const email = emailForEvent(event);
       if (email) {
         await trx('emails').insert({

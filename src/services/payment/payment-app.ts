@@ -7,13 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Migration } from '../../db/migrations';
+import { choreographyInboxMigration } from '../../inbox/inbox';
 import { idempotencyMigration } from '../../idempotency/store';
 import { appendEvent } from '../../outbox/append-event';
 import { outboxMigration } from '../../outbox/outbox-table';
 import { describeIssues, paymentSchema } from '../../shared/trip-schema';
 import { compensateByKey } from '../compensate-by-key';
 import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../../http/common-schemas';
-import { handleIdempotent, type ServiceContext } from '../../http/idempotent-route';
+import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../../http/idempotent-route';
 import { badRequest, HttpProblem } from '../../http/problem';
 
 /** Test tokens: these succeed; `tok_declined` is always declined; anything else is unknown. */
@@ -51,6 +52,7 @@ export const paymentMigrations: Migration[] = [
     },
   },
   outboxMigration,
+  choreographyInboxMigration,
 ];
 
 export function chargeView(row: ChargeRow) {
@@ -68,6 +70,7 @@ export function chargeView(row: ChargeRow) {
 }
 
 const chargeRequestSchema = z.object({ tripId: tripIdSchema }).and(paymentSchema);
+
 export type ChargeRequest = z.infer<typeof chargeRequestSchema>;
 
 /** Validates a charge body; an unknown token is refused before anything is stored. */
@@ -120,49 +123,52 @@ export async function captureCharge(
   return row;
 }
 
-export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext): void {
-  app.post('/charges', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body) => parseCharge(body),
-      execute: async (req, trx, key) => {
-        const row = await captureCharge(trx, req, key);
-        return { status: 201, body: chargeView(row) };
-      },
-    }),
-  );
+/** `POST /charges`: capture by key (also what a choreography participant runs on its event). */
+export function chargeHandler(): IdempotentHandler<ChargeRequest> {
+  return {
+    parse: (body) => parseCharge(body),
+    execute: async (req, trx, key) => {
+      const row = await captureCharge(trx, req, key);
+      return { status: 201, body: chargeView(row) };
+    },
+  };
+}
 
-  app.post('/charges/refund', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body) => {
-        const parsed = cancelRequestSchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid refund request', describeIssues(parsed.error));
-        return parsed.data;
-      },
-      execute: ({ idempotencyKey }, trx) =>
-        compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
-          const row = await trx<ChargeRow>('charges').where({ idempotency_key: idempotencyKey }).first();
-          if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
-          if (row.status === 'REFUNDED')
-            return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(row) };
-          const updated = { ...row, status: 'REFUNDED' as const, updated_at: Date.now() };
-          // Guarded by the status, so two refunds racing with different keys refund once.
-          const changed = await trx('charges')
-            .where({ id: row.id, status: 'CAPTURED' })
-            .update({ status: updated.status, updated_at: updated.updated_at });
-          if (changed === 0) {
-            const now = (await trx<ChargeRow>('charges').where({ id: row.id }).first()) ?? row;
-            return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(now) };
-          }
-          await appendEvent(trx, {
-            aggregateType: 'charge',
-            aggregateId: row.id,
-            eventType: 'ChargeRefunded',
-            payload: chargeView(updated),
-          });
-          return { outcome: 'REFUNDED', idempotencyKey, charge: chargeView(updated) };
-        }),
-    }),
-  );
+export function refundHandler(ctx: ServiceContext): IdempotentHandler<{ tripId: string; idempotencyKey: string }> {
+  return {
+    parse: (body) => {
+      const parsed = cancelRequestSchema.safeParse(body);
+      if (!parsed.success) throw badRequest('invalid refund request', describeIssues(parsed.error));
+      return parsed.data;
+    },
+    execute: ({ idempotencyKey }, trx) =>
+      compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
+        const row = await trx<ChargeRow>('charges').where({ idempotency_key: idempotencyKey }).first();
+        if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
+        if (row.status === 'REFUNDED') return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(row) };
+        const updated = { ...row, status: 'REFUNDED' as const, updated_at: Date.now() };
+        // Guarded by the status, so two refunds racing with different keys refund once.
+        const changed = await trx('charges')
+          .where({ id: row.id, status: 'CAPTURED' })
+          .update({ status: updated.status, updated_at: updated.updated_at });
+        if (changed === 0) {
+          const now = (await trx<ChargeRow>('charges').where({ id: row.id }).first()) ?? row;
+          return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(now) };
+        }
+        await appendEvent(trx, {
+          aggregateType: 'charge',
+          aggregateId: row.id,
+          eventType: 'ChargeRefunded',
+          payload: chargeView(updated),
+        });
+        return { outcome: 'REFUNDED', idempotencyKey, charge: chargeView(updated) };
+      }),
+  };
+}
+
+export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  app.post('/charges', (request, reply) => handleIdempotent(ctx, request, reply, chargeHandler()));
+  app.post('/charges/refund', (request, reply) => handleIdempotent(ctx, request, reply, refundHandler(ctx)));
 
   app.get('/charges', async (request) => {
     const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);
