@@ -10,6 +10,7 @@ import { findTrip, listTrips, type TripRecord, updateTripView } from '../trips/t
 import {
   DEFAULT_FLAVOR,
   FLAVORS,
+  FlavorUnavailableError,
   flavorSchema,
   startTrip,
   TRIP_FLAVORS,
@@ -44,6 +45,8 @@ export interface TripRouteDeps {
   taskQueue: string;
   /** NATS JetStream, which choreographed trips need. */
   natsUrl?: string;
+  /** The two-phase-commit coordinator, which 2pc trips need. */
+  twophaseUrl?: string;
   /** The longest `Prefer: wait` honoured (kept below the idempotency lock timeout). */
   maxWaitSeconds: number;
 }
@@ -55,7 +58,13 @@ const resource = (view: TripView) => ({ ...view, links: links(view.tripId) });
 
 export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): void {
   const { db, store, temporal, taskQueue } = deps;
-  const flavors: FlavorDeps = { temporal, taskQueue, apiDb: async () => db, natsUrl: deps.natsUrl };
+  const flavors: FlavorDeps = {
+    temporal,
+    taskQueue,
+    apiDb: async () => db,
+    natsUrl: deps.natsUrl,
+    twophaseUrl: deps.twophaseUrl,
+  };
 
   /** The freshest view of a trip: the stored one once it ended, else Temporal's (saved back). */
   async function currentView(record: TripRecord): Promise<TripView> {
@@ -107,6 +116,8 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
           await startTrip(flavors, flavor.data, { tripId, principal: request.principal, request: parsed.data });
         } catch (err) {
           if (err instanceof TripIdTakenError) throw tripIdTaken(tripId, err.flavor);
+          // 2pc finds out only when it asks its coordinator.
+          if (err instanceof FlavorUnavailableError) throw flavorUnavailable(err.flavor, err.why);
           throw err;
         }
         let view = initialView(tripId);

@@ -66,6 +66,7 @@ function clientDeps(client: Client, config: Config): ClientDeps {
     temporal: client,
     taskQueue: config.temporal.taskQueue,
     natsUrl: natsUrlFor(config),
+    twophaseUrl: config.twophase.url,
     apiDb: () => (db ??= openApiDatabase(config)),
     close: async () => {
       if (db) await (await db).destroy();

@@ -12,6 +12,12 @@ import { initialView, type TripRequest, type TripView } from '../shared/trip';
 import { findTrip, insertTrip } from '../trips/trip-records';
 import { isTerminal, readView, startBookTrip, waitForClose } from '../trips/trip-workflows';
 import { FlavorUnavailableError, TripIdTakenError } from './errors';
+import {
+  readTwoPhaseTrip,
+  startTwoPhaseTrip,
+  TwoPhaseCoordinatorUnreachableError,
+  TwoPhaseUnavailableError,
+} from '../twophase';
 
 export { DEFAULT_FLAVOR, SAGA_FLAVORS as FLAVORS } from '../shared/saga-flavor';
 export type Flavor = SagaFlavor;
@@ -24,6 +30,8 @@ export interface FlavorDeps {
   apiDb(): Promise<Knex>;
   /** Where the choreography's events travel; without it a choreographed trip cannot move. */
   natsUrl?: string;
+  /** The two-phase-commit coordinator (`npm run coordinator`, TWOPHASE_URL). */
+  twophaseUrl?: string;
 }
 
 export interface TripToStart {
@@ -85,11 +93,37 @@ const unavailable = (flavor: Flavor, why: string): TripFlavor => ({
   read: async () => undefined,
 });
 
-/** The flavours, by name. Two-phase commit plugs in here once its coordinator exists. */
+const TWO_PHASE_UNAVAILABLE = 'two-phase commit is not available';
+
+const twoPhase: TripFlavor = {
+  unavailableBecause: (deps) =>
+    deps.twophaseUrl ? undefined : `${TWO_PHASE_UNAVAILABLE}: no coordinator configured (TWOPHASE_URL)`,
+  async start(deps, trip) {
+    const why = this.unavailableBecause(deps);
+    if (why || !deps.twophaseUrl) throw new FlavorUnavailableError('2pc', why ?? TWO_PHASE_UNAVAILABLE);
+    const db = await deps.apiDb();
+    const existing = await findTrip(db, trip.tripId);
+    if (existing && existing.flavor !== '2pc') throw new TripIdTakenError(trip.tripId, existing.flavor);
+    try {
+      await startTwoPhaseTrip({ url: deps.twophaseUrl }, trip.tripId, trip.request);
+    } catch (err) {
+      if (err instanceof TwoPhaseCoordinatorUnreachableError || err instanceof TwoPhaseUnavailableError) {
+        throw new FlavorUnavailableError('2pc', `${TWO_PHASE_UNAVAILABLE}: ${err.message}`);
+      }
+      throw err;
+    }
+    await insertTrip(db, { ...trip, status: 'PENDING', flavor: '2pc' });
+    return existing === undefined;
+  },
+  read: (deps, tripId) =>
+    deps.twophaseUrl ? readTwoPhaseTrip({ url: deps.twophaseUrl }, tripId) : Promise.resolve(undefined),
+};
+
+/** The flavours, by name. */
 export const TRIP_FLAVORS: Record<Flavor, TripFlavor> = {
   orchestrated,
   choreographed,
-  '2pc': unavailable('2pc', NOT_IN_THIS_BUILD['2pc'] ?? 'two-phase commit is not available'),
+  '2pc': NOT_IN_THIS_BUILD['2pc'] ? unavailable('2pc', NOT_IN_THIS_BUILD['2pc']) : twoPhase,
 };
 
 /** Starts a trip with `flavor`; returns whether it started (false: the id existed, nothing new ran). */

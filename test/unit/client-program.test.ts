@@ -67,10 +67,6 @@ describe('bad usage', () => {
     [['list', '--status', 'NOPE'], /--status must be one of PENDING, BOOKING/],
     [['list', '--limit', '0'], /--limit must be a whole number/],
     [['book', 'trip.json', '--id', 'no spaces'], /--id may use letters/],
-    [
-      ['book', 'trip.json', '--flavor', '2pc'],
-      /two-phase commit is not available: .*; available: orchestrated, choreographed$/,
-    ],
   ])('refuses the values of %j with a UsageError', (argv, message) => {
     expect(() => parse(...argv)).toThrow(UsageError);
     expect(() => parse(...argv)).toThrow(message);
