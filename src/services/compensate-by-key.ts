@@ -26,16 +26,12 @@ export async function compensateByKey(
   const forward = await ctx.store.find(ctx.scope, forwardKey, trx);
   if (forward && forward.response_status === null) {
     // Not stored as the outcome (>= 500): the caller retries once the forward call settles.
-    throw new HttpProblem(
-      503,
-      'FORWARD_IN_FLIGHT',
-      'The request to undo is still in progress',
-      undefined,
-      {},
-      {
-        'retry-after': '1',
-      },
-    );
+    throw new HttpProblem({
+      status: 503,
+      code: 'FORWARD_IN_FLIGHT',
+      title: 'The request to undo is still in progress',
+      headers: { 'retry-after': '1' },
+    });
   }
   return { status: 200, body: await undo() };
 }
