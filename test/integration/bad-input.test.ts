@@ -15,6 +15,9 @@ import { buildApp as buildApi } from '../../src/api/app';
 import { loadConfig } from '../../src/config';
 import { openDatabase, type Db } from '../../src/db/knex';
 import { buildApp as buildService, migrationsFor } from '../../src/services/booking-service';
+import { signWebhook } from '../../src/outbox/webhook-signature';
+import { notificationsMigrations } from '../../src/services/notifications/migrations';
+import { buildNotificationsApp } from '../../src/services/notifications/notifications-app';
 import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
 import { sendRaw, type RawRequest, type RawResponse } from '../../src/testkit/raw-http';
 import { sampleTrip } from '../../src/testkit/sample-trip';
@@ -42,8 +45,10 @@ describe.each(['sqlite', 'postgres'] as const)('bad input on %s', (backend) => {
   let apiDb: Db;
   let flightDb: Db;
   let paymentDb: Db;
+  let notificationsDb: Db;
   let temporal: Client;
-  const apps: Record<'api' | 'flight' | 'payment', FastifyInstance> = {} as never;
+  const apps: Record<'api' | 'flight' | 'payment' | 'notifications', FastifyInstance> = {} as never;
+  const secret = 'bad-input-webhook-secret';
   const tripId = `trip-${randomUUID().replace(/-/g, '')}`;
 
   beforeAll(async () => {
@@ -53,12 +58,18 @@ describe.each(['sqlite', 'postgres'] as const)('bad input on %s', (backend) => {
     apiDb = await openApiDatabase(where);
     flightDb = await openDatabase('flight', where, { migrations: migrationsFor('flight') });
     paymentDb = await openDatabase('payment', where, { migrations: migrationsFor('payment') });
+    notificationsDb = await openDatabase('notifications', where, { migrations: notificationsMigrations });
     // Nothing listens on port 1: every Temporal call fails at once (no retries), as when the cluster is down.
     temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', interceptors: [] }) });
     const config = loadConfig({ DATA_DIR: dataDir });
     apps.api = buildApi({ db: apiDb, temporalClient: temporal, config, tokens: new Map([[TOKEN, 'fuzzy']]) });
     apps.flight = buildService({ name: 'flight', db: flightDb });
     apps.payment = buildService({ name: 'payment', db: paymentDb });
+    apps.notifications = buildNotificationsApp({
+      db: notificationsDb,
+      webhookSecret: secret,
+      webhookToleranceMs: 60_000,
+    });
     for (const app of Object.values(apps)) await app.listen({ host: '127.0.0.1', port: 0 });
     // A settled trip of the caller's, so a cancel reaches the Idempotency-Key fingerprint.
     await insertTrip(apiDb, { tripId, principal: 'fuzzy', request: sampleTrip(), status: 'CONFIRMED' });
@@ -66,7 +77,7 @@ describe.each(['sqlite', 'postgres'] as const)('bad input on %s', (backend) => {
   afterAll(async () => {
     for (const app of Object.values(apps)) await app?.close();
     await temporal?.connection.close();
-    for (const db of [apiDb, flightDb, paymentDb]) await db?.destroy();
+    for (const db of [apiDb, flightDb, paymentDb, notificationsDb]) await db?.destroy();
     await pg?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -201,6 +212,34 @@ describe.each(['sqlite', 'postgres'] as const)('bad input on %s', (backend) => {
       431,
       'HEADERS_TOO_LARGE',
     );
+  });
+
+  it('refuses a signed event whose strings or timestamp no column can hold with 400, not a 500', async () => {
+    const event = {
+      id: randomUUID(),
+      source: 'flight',
+      aggregateType: 'trip',
+      aggregateId: tripId,
+      type: 'TripConfirmed',
+      payload: { tripId, customerId: 'cust-1' },
+      createdAt: Date.now(),
+    };
+    const post = (body: string) =>
+      send('notifications', {
+        method: 'POST',
+        path: '/webhooks/outbox',
+        headers: [json, ['X-Outbox-Signature', signWebhook(secret, body)]],
+        body,
+      });
+    expectProblem(await post(JSON.stringify({ ...event, source: 'fl\u0000ight' })), 400, 'VALIDATION_FAILED');
+    expectProblem(await post(JSON.stringify({ ...event, createdAt: 1e300 })), 400, 'VALIDATION_FAILED');
+    expect(await countOf(notificationsDb, 'inbox')).toBe(0);
+    // A payload string no column can hold is left out of the email rather than failing the event.
+    const odd = await post(JSON.stringify({ ...event, payload: { tripId: 'a\u0000b', customerId: { x: 1 } } }));
+    expect(odd.status).toBe(200);
+    expect(await notificationsDb('emails').where({ trip_id: tripId }).select('recipient')).toEqual([
+      { recipient: 'unknown-customer@customers.example' },
+    ]);
   });
 
   it('answers /readyz with the dependency that is down and nothing about why', async () => {

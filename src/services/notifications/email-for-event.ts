@@ -22,12 +22,15 @@ interface ChargePayload {
 
 const money = (cents = 0, currency = '') => `${(cents / 100).toFixed(2)} ${currency}`.trim();
 
+/** A payload string fit for a text column (the payload is not validated: anything else is absent). */
+const str = (v: unknown): string | undefined => (typeof v === 'string' && !v.includes('\u0000') ? v : undefined);
+
 /** The email an event calls for, or null (reservation and capture events send none). */
 export function emailForEvent(event: EventEnvelope): EmailDraft | null {
   if (event.aggregateType === 'trip') {
     const p = (event.payload ?? {}) as TripPayload;
-    const tripId = p.tripId ?? event.aggregateId;
-    const recipient = `${p.customerId ?? 'unknown-customer'}@customers.example`;
+    const tripId = str(p.tripId) ?? event.aggregateId;
+    const recipient = `${str(p.customerId) ?? 'unknown-customer'}@customers.example`;
     switch (event.type) {
       case 'TripConfirmed':
         return {
@@ -51,7 +54,7 @@ export function emailForEvent(event: EventEnvelope): EmailDraft | null {
           kind: 'booking-failed',
           recipient,
           subject: `We could not book your trip ${tripId}`,
-          body: `Nothing was booked and nothing is charged. Reason: ${p.reason?.message ?? 'unknown'}.`,
+          body: `Nothing was booked and nothing is charged. Reason: ${str(p.reason?.message) ?? 'unknown'}.`,
         };
       default:
         return null;
@@ -59,12 +62,12 @@ export function emailForEvent(event: EventEnvelope): EmailDraft | null {
   }
   if (event.aggregateType === 'charge' && event.type === 'ChargeRefunded') {
     const p = (event.payload ?? {}) as ChargePayload;
-    const tripId = p.tripId ?? event.aggregateId;
+    const tripId = str(p.tripId) ?? event.aggregateId;
     return {
       tripId,
       kind: 'refund',
       recipient: `billing+${tripId}@customers.example`,
-      subject: `Refund of ${money(p.amountCents, p.currency)} for trip ${tripId}`,
+      subject: `Refund of ${money(typeof p.amountCents === 'number' ? p.amountCents : 0, str(p.currency)?.slice(0, 3))} for trip ${tripId}`,
       body: 'The charge for this trip was refunded to your card.',
     };
   }
