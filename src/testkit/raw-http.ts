@@ -37,10 +37,12 @@ function decodeChunked(data: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Parses the first response in `data`; undefined when its head is incomplete. */
+/** Parses the first final response in `data` (1xx interim ones skipped); undefined when its head is incomplete. */
 export function parseResponse(data: Buffer): RawResponse | undefined {
   const end = data.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
+  if (/^HTTP\/1\.[01] 1\d\d /.test(data.subarray(0, 16).toString('latin1')))
+    return parseResponse(data.subarray(end + 4));
   const [statusLine = '', ...lines] = data.subarray(0, end).toString('latin1').split('\r\n');
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? NaN);
   const headers: Record<string, string> = {};
