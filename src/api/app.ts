@@ -53,14 +53,18 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.addHook('onClose', async () => app.purgeJob?.stop());
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    const checks: Record<string, string> = {};
+  // Public (orchestrators probe it without a token), so it names the dependency that is down and
+  // nothing more: why it is down (addresses, driver messages) goes to the log only.
+  app.get('/readyz', async (request, reply) => {
+    const checks: Record<string, 'ok' | 'unavailable'> = {};
     const probe = async (name: string, p: (signal: AbortSignal) => Promise<unknown>) => {
       try {
         const answered = await withDeadline(async (signal) => (await p(signal), true), PROBE_TIMEOUT_MS);
-        checks[name] = answered ? 'ok' : `no answer in ${PROBE_TIMEOUT_MS} ms`;
+        if (!answered) request.log.warn({ dependency: name }, `readiness: no answer in ${PROBE_TIMEOUT_MS} ms`);
+        checks[name] = answered ? 'ok' : 'unavailable';
       } catch (err) {
-        checks[name] = (err as Error).message;
+        request.log.warn({ dependency: name, err }, 'readiness: dependency unavailable');
+        checks[name] = 'unavailable';
       }
     };
     const temporalClient = deps.temporalClient;

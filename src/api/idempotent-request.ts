@@ -10,7 +10,7 @@ import { parseIdempotencyKey } from '../idempotency/key';
 import { type IdempotencyStore, type StoredResponse, toResponse } from '../idempotency/store';
 import { sendStored } from '../http/idempotent-route';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../http/problem';
-import { invalidKey, keyReused, missingKey, requestInFlight } from './problems';
+import { claimProblem, invalidKey, missingKey } from '../http/idempotency-problems';
 
 /** The key of a request: undefined when absent and optional; throws the 400 problems. */
 export function requestKey(request: FastifyRequest, required: boolean): string | undefined {
@@ -67,18 +67,8 @@ export async function runIdempotent(
   const path = request.url.split('?')[0] ?? request.url;
   const fingerprint = fingerprintOf(request.method, path, request.body ?? null);
   const claim = await store.claim({ scope: principal, key, method: request.method, path, fingerprint });
-  switch (claim.kind) {
-    case 'replay':
-      return sendStored(reply, claim.response, true);
-    case 'mismatch':
-      throw keyReused(key, claim.method, claim.path);
-    case 'in-flight':
-      throw requestInFlight(claim.retryAfterSeconds);
-    case 'tombstoned':
-      throw requestInFlight(1);
-    case 'claimed':
-      break;
-  }
+  if (claim.kind === 'replay') return sendStored(reply, claim.response, true);
+  if (claim.kind !== 'claimed') throw claimProblem(claim, key);
   let response: StoredResponse;
   try {
     response = await attempt();

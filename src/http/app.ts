@@ -1,6 +1,7 @@
 /** A Fastify app with the house HTTP rules: JSON bodies only, a body limit, problem+json errors. */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { installProblemHandlers } from './problem';
+import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './framework-errors';
+import { installJsonParser } from './json-body';
 
 export interface HttpAppOptions {
   logger?: boolean | { level: string };
@@ -8,9 +9,15 @@ export interface HttpAppOptions {
 }
 
 export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 64 * 1024 });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    frameworkErrors,
+    clientErrorHandler,
+  });
   // Only JSON is accepted: any other Content-Type is a 415, never parsed as something else.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
   installProblemHandlers(app);
   return app;
 }

@@ -9,6 +9,7 @@ import { fingerprintOf } from '../idempotency/fingerprint';
 import { parseIdempotencyKey } from '../idempotency/key';
 import type { ClaimRequest, IdempotencyStore, StoredResponse } from '../idempotency/store';
 import { type Faults, injectedDelay, roll } from './faults';
+import { claimProblem, invalidKey } from './idempotency-problems';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, sendProblem } from './problem';
 
 export interface ServiceContext {
@@ -56,12 +57,15 @@ export async function handleIdempotent<T>(
   handler: IdempotentHandler<T>,
 ): Promise<FastifyReply> {
   if (roll(ctx.faults.error)) {
-    return sendProblem(reply, new HttpProblem(503, 'INJECTED_FAULT', 'Service unavailable (injected fault)'));
+    return sendProblem(
+      reply,
+      new HttpProblem({ status: 503, code: 'INJECTED_FAULT', title: 'Service unavailable (injected fault)' }),
+    );
   }
   await injectedDelay(ctx.faults);
 
   const parsedKey = parseIdempotencyKey(request.headers['idempotency-key']);
-  if (!parsedKey.ok) return sendProblem(reply, new HttpProblem(400, 'IDEMPOTENCY_KEY_INVALID', parsedKey.reason));
+  if (!parsedKey.ok) return sendProblem(reply, invalidKey(parsedKey.reason));
   const key = parsedKey.key;
   const input = await handler.parse(request.body, ctx.db);
   const path = request.routeOptions.url ?? request.url;
@@ -99,32 +103,8 @@ export async function executeOnce(
 ): Promise<{ response: StoredResponse; replayed: boolean }> {
   const { key } = claimRequest;
   const claim = await ctx.store.claim(claimRequest, trx);
-  switch (claim.kind) {
-    case 'replay':
-      return { response: claim.response, replayed: true };
-    case 'tombstoned':
-      throw new HttpProblem(409, 'TOMBSTONED', 'This request was cancelled before it arrived', `key ${key}`);
-    case 'mismatch':
-      throw new HttpProblem(
-        422,
-        'IDEMPOTENCY_KEY_REUSED',
-        'Idempotency-Key reused for a different request',
-        `key ${key} was first used for ${claim.method} ${claim.path} with another body`,
-      );
-    case 'in-flight':
-      throw new HttpProblem(
-        409,
-        'REQUEST_IN_FLIGHT',
-        'A request with this key is in progress',
-        undefined,
-        {},
-        {
-          'retry-after': String(claim.retryAfterSeconds),
-        },
-      );
-    case 'claimed':
-      break;
-  }
+  if (claim.kind === 'replay') return { response: claim.response, replayed: true };
+  if (claim.kind !== 'claimed') throw claimProblem(claim, key);
   let response: StoredResponse;
   try {
     // A savepoint: a business refusal rolls back its own writes but keeps the claim, so the

@@ -1,5 +1,5 @@
 /** HTTP errors as application/problem+json (RFC 9457) with a stable `type` and `code`. */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -12,25 +12,45 @@ export interface ProblemBody {
   [extra: string]: unknown;
 }
 
+/** What a problem document says: status, stable code and title, and the optional rest. */
+export interface ProblemOptions {
+  status: number;
+  /** Stable, UPPER_SNAKE; the `type` URI is derived from it. */
+  code: string;
+  title: string;
+  detail?: string;
+  /** Extension members merged into the body (e.g. `errors`, `checks`). */
+  extra?: Record<string, unknown>;
+  /** Response headers (e.g. `retry-after`, `www-authenticate`). */
+  headers?: Record<string, string>;
+}
+
+/** The `type` URI of a problem code. */
+export const problemType = (code: string) => `urn:trip-saga:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+
 /** An error that is answered as a problem document. */
 export class HttpProblem extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail?: string;
+  readonly extra: Record<string, unknown>;
   readonly headers: Record<string, string>;
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly title: string,
-    readonly detail?: string,
-    readonly extra: Record<string, unknown> = {},
-    headers: Record<string, string> = {},
-  ) {
-    super(detail ?? title);
+
+  constructor(options: ProblemOptions) {
+    super(options.detail ?? options.title);
     this.name = 'HttpProblem';
-    this.headers = headers;
+    this.status = options.status;
+    this.code = options.code;
+    this.title = options.title;
+    this.detail = options.detail;
+    this.extra = options.extra ?? {};
+    this.headers = options.headers ?? {};
   }
 
   toBody(): ProblemBody {
     return {
-      type: `urn:trip-saga:problem:${this.code.toLowerCase().replace(/_/g, '-')}`,
+      type: problemType(this.code),
       title: this.title,
       status: this.status,
       code: this.code,
@@ -40,33 +60,16 @@ export class HttpProblem extends Error {
   }
 }
 
+/** 400 VALIDATION_FAILED, with the list of what is wrong when there is one. */
 export const badRequest = (detail: string, errors?: string[]) =>
-  new HttpProblem(400, 'VALIDATION_FAILED', 'The request is not valid', detail, errors ? { errors } : {});
+  new HttpProblem({
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    title: 'The request is not valid',
+    detail,
+    extra: errors ? { errors } : {},
+  });
 
 export function sendProblem(reply: FastifyReply, problem: HttpProblem): FastifyReply {
   return reply.code(problem.status).headers(problem.headers).type(PROBLEM_CONTENT_TYPE).send(problem.toBody());
-}
-
-/** Maps every error Fastify raises (bad JSON, bad Content-Type, body too large, 404) to a problem. */
-export function installProblemHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
-    if (err instanceof HttpProblem) return sendProblem(reply, err);
-    const status = err.statusCode ?? 500;
-    if (status >= 500) {
-      request.log.error({ err }, 'request failed');
-      return sendProblem(reply, new HttpProblem(500, 'INTERNAL', 'Internal server error'));
-    }
-    const code =
-      status === 415
-        ? 'UNSUPPORTED_MEDIA_TYPE'
-        : status === 413
-          ? 'BODY_TOO_LARGE'
-          : err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.name === 'SyntaxError'
-            ? 'MALFORMED_JSON'
-            : 'BAD_REQUEST';
-    return sendProblem(reply, new HttpProblem(status, code, err.message));
-  });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new HttpProblem(404, 'NOT_FOUND', 'No such route', `${request.method} ${request.url}`)),
-  );
 }

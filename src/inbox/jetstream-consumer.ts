@@ -11,16 +11,25 @@ import { aggregateKey, type EventEnvelope } from '../outbox/event';
 import { ensureStream, type StreamSettings } from '../outbox/nats-stream';
 
 /** The wire envelope as a consumer validates it. */
+/** A string column's value: PostgreSQL refuses NUL in text, so it is a 400 here, not a 500 there. */
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000]*$/, 'must not contain NUL');
+
+/** An event envelope as it comes off the wire (a webhook body, a JetStream message). */
 export const envelopeSchema = z.object({
   id: z.string().uuid(),
-  source: z.string().min(1).max(32),
-  aggregateType: z.string().min(1).max(64),
-  aggregateId: z.string().min(1).max(255),
-  type: z.string().min(1).max(64),
+  source: text(32),
+  aggregateType: text(64),
+  aggregateId: text(255),
+  type: text(64),
   payload: z.unknown(),
-  createdAt: z.number().int().nonnegative(),
+  // A bigint column: a number past 2^53 is not a timestamp we wrote.
+  createdAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 });
-
 export type ConsumeOutcome = 'ack' | 'no-ack';
 
 export interface DurableConsumerOptions extends StreamSettings {

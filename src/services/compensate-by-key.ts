@@ -17,29 +17,31 @@ export async function compensateByKey(
   forwardKey: string,
   undo: () => Promise<CancelOutcome>,
 ): Promise<{ status: number; body: CancelOutcome }> {
-  if (await ctx.store.tombstone(ctx.scope, forwardKey, trx)) {
-    // No key record: either the forward request never arrived, or its key was purged after the
-    // retention period while what it created lives on (a trip cancelled weeks later). The
-    // business rows carry the key for good, so look there before calling it a tombstone.
+  const undoOrTombstone = async () => {
+    // The business rows carry the key for good, so look there before calling it a tombstone.
     const undone = await undo();
     return {
       status: 200,
-      body: undone.outcome === 'NOTHING_TO_CANCEL' ? { outcome: 'TOMBSTONED', idempotencyKey: forwardKey } : undone,
+      body:
+        undone.outcome === 'NOTHING_TO_CANCEL'
+          ? ({ outcome: 'TOMBSTONED', idempotencyKey: forwardKey } as const)
+          : undone,
     };
-  }
+  };
+  // No key record: either the forward request never arrived, or its key was purged after the
+  // retention period while what it created lives on (a trip cancelled weeks later).
+  if (await ctx.store.tombstone(ctx.scope, forwardKey, trx)) return undoOrTombstone();
   const forward = await ctx.store.find(ctx.scope, forwardKey, trx);
+  // Tombstoned by an earlier compensation (under another key): nothing is in flight.
+  if (forward?.tombstone) return undoOrTombstone();
   if (forward && forward.response_status === null) {
     // Not stored as the outcome (>= 500): the caller retries once the forward call settles.
-    throw new HttpProblem(
-      503,
-      'FORWARD_IN_FLIGHT',
-      'The request to undo is still in progress',
-      undefined,
-      {},
-      {
-        'retry-after': '1',
-      },
-    );
+    throw new HttpProblem({
+      status: 503,
+      code: 'FORWARD_IN_FLIGHT',
+      title: 'The request to undo is still in progress',
+      headers: { 'retry-after': '1' },
+    });
   }
   return { status: 200, body: await undo() };
 }

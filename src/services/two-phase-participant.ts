@@ -51,7 +51,12 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
   function gidOf(gid: string) {
     const parsed = parseGid(gid);
     if (!parsed || parsed.step !== name) {
-      throw new HttpProblem(400, TWO_PHASE_PROBLEMS.invalidGid, 'Not a transaction id of this service', gid);
+      throw new HttpProblem({
+        status: 400,
+        code: TWO_PHASE_PROBLEMS.invalidGid,
+        title: 'Not a transaction id of this service',
+        detail: gid,
+      });
     }
     return parsed;
   }
@@ -59,7 +64,10 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
   /** Runs a 2PC handler with the service's injected faults (error/delay before, lost reply after). */
   async function withFaults<T>(request: FastifyRequest, reply: FastifyReply, handle: () => Promise<T>) {
     if (roll(ctx.faults.error)) {
-      return sendProblem(reply, new HttpProblem(503, 'INJECTED_FAULT', 'Service unavailable (injected fault)'));
+      return sendProblem(
+        reply,
+        new HttpProblem({ status: 503, code: 'INJECTED_FAULT', title: 'Service unavailable (injected fault)' }),
+      );
     }
     await injectedDelay(ctx.faults);
     available ??= assertPreparedTransactions(ctx.db).catch((err: unknown) => {
@@ -70,7 +78,10 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
       await available;
     } catch (err) {
       if (!(err instanceof TwoPhaseUnavailableError)) throw err;
-      return sendProblem(reply, new HttpProblem(503, TWO_PHASE_PROBLEMS.unavailable, err.message));
+      return sendProblem(
+        reply,
+        new HttpProblem({ status: 503, code: TWO_PHASE_PROBLEMS.unavailable, title: err.message }),
+      );
     }
     const body = await handle();
     if (roll(ctx.faults.lost)) {
@@ -108,7 +119,14 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
       // A concurrent attempt with the same gid (a retry after a lost reply) won the race.
       if (await isPrepared(ctx.db, gid)) return { vote: 'YES', gid, state: 'PREPARED' };
       if (pgCode(err) === '55P03') {
-        return no(new HttpProblem(409, 'LOCK_TIMEOUT', 'Inventory locked', 'another trip holds this inventory'));
+        return no(
+          new HttpProblem({
+            status: 409,
+            code: 'LOCK_TIMEOUT',
+            title: 'Inventory locked',
+            detail: 'another trip holds this inventory',
+          }),
+        );
       }
       throw err;
     }
@@ -118,10 +136,16 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
   app.post('/2pc/prepare', (request, reply) =>
     withFaults(request, reply, async () => {
       const parsed = prepareBody.safeParse(request.body);
-      if (!parsed.success) throw new HttpProblem(400, 'INVALID_REQUEST', 'Invalid prepare request');
+      if (!parsed.success)
+        throw new HttpProblem({ status: 400, code: 'INVALID_REQUEST', title: 'Invalid prepare request' });
       const { key, tripId } = gidOf(parsed.data.gid);
       if (parsed.data.request.tripId !== tripId) {
-        throw new HttpProblem(400, TWO_PHASE_PROBLEMS.invalidGid, 'The gid names another trip', parsed.data.gid);
+        throw new HttpProblem({
+          status: 400,
+          code: TWO_PHASE_PROBLEMS.invalidGid,
+          title: 'The gid names another trip',
+          detail: parsed.data.gid,
+        });
       }
       return prepare(parsed.data.gid, key, parsed.data.request);
     }),
@@ -130,7 +154,8 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
   app.post('/2pc/commit', (request, reply) =>
     withFaults(request, reply, async (): Promise<PhaseTwoAnswer> => {
       const parsed = phaseTwoBody.safeParse(request.body);
-      if (!parsed.success) throw new HttpProblem(400, 'INVALID_REQUEST', 'Invalid commit request');
+      if (!parsed.success)
+        throw new HttpProblem({ status: 400, code: 'INVALID_REQUEST', title: 'Invalid commit request' });
       const { gid } = parsed.data;
       const { key } = gidOf(gid);
       try {
@@ -139,7 +164,12 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
         if (pgCode(err) !== '42704') throw err;
         // Nothing prepared under this gid: committed by an earlier attempt whose reply was lost, or never prepared.
         if (await committed(key)) return { gid, outcome: 'ALREADY_COMMITTED' };
-        throw new HttpProblem(409, TWO_PHASE_PROBLEMS.notPrepared, 'Nothing prepared to commit', gid);
+        throw new HttpProblem({
+          status: 409,
+          code: TWO_PHASE_PROBLEMS.notPrepared,
+          title: 'Nothing prepared to commit',
+          detail: gid,
+        });
       }
       await notifyOutbox(ctx.db);
       return { gid, outcome: 'COMMITTED' };
@@ -149,7 +179,8 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
   app.post('/2pc/rollback', (request, reply) =>
     withFaults(request, reply, async (): Promise<PhaseTwoAnswer> => {
       const parsed = phaseTwoBody.safeParse(request.body);
-      if (!parsed.success) throw new HttpProblem(400, 'INVALID_REQUEST', 'Invalid rollback request');
+      if (!parsed.success)
+        throw new HttpProblem({ status: 400, code: 'INVALID_REQUEST', title: 'Invalid rollback request' });
       const { gid } = parsed.data;
       const { key } = gidOf(gid);
       try {
@@ -157,7 +188,12 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
       } catch (err) {
         if (pgCode(err) !== '42704') throw err;
         if (await committed(key)) {
-          throw new HttpProblem(409, TWO_PHASE_PROBLEMS.alreadyCommitted, 'Already committed', gid);
+          throw new HttpProblem({
+            status: 409,
+            code: TWO_PHASE_PROBLEMS.alreadyCommitted,
+            title: 'Already committed',
+            detail: gid,
+          });
         }
         return { gid, outcome: 'NOTHING_PREPARED' };
       }

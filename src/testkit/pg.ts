@@ -9,19 +9,20 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
+/** Creates the database on `adminUrl`'s server (default: the machine's PostgreSQL). */
+export async function createTestDatabase(label = 'test', adminUrl = PG_ADMIN_URL): Promise<TestDatabase> {
   const name = `trip_saga_${label}_${randomUUID().replace(/-/g, '').slice(0, 12)}`.toLowerCase();
-  const admin = knexFactory({ client: 'pg', connection: PG_ADMIN_URL, pool: { min: 0, max: 1 } });
+  const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
   try {
     await admin.raw('CREATE DATABASE ??', [name]);
   } finally {
     await admin.destroy();
   }
-  const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
   return {
     url,
     async drop() {
-      const a = knexFactory({ client: 'pg', connection: PG_ADMIN_URL, pool: { min: 0, max: 1 } });
+      const a = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
       try {
         await a.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
       } finally {

@@ -35,7 +35,13 @@ export function buildCoordinatorApp(deps: {
     const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(request.query.waitMs ?? 0) || 0));
     if (waitMs > 0) await coordinator.settledOrTimeout(request.params.tripId, waitMs);
     const view = await coordinator.view(request.params.tripId);
-    if (!view) throw new HttpProblem(404, 'TRIP_NOT_FOUND', 'No such two-phase trip', request.params.tripId);
+    if (!view)
+      throw new HttpProblem({
+        status: 404,
+        code: 'TRIP_NOT_FOUND',
+        title: 'No such two-phase trip',
+        detail: request.params.tripId,
+      });
     return view;
   });
 

@@ -112,6 +112,25 @@ describe.each(backends)('booking services on %s', (backend) => {
     expect((await reserve(key, flightBody(tripId))).json()).toMatchObject({ code: 'TOMBSTONED' });
   });
 
+  it('answers a second compensation of a tombstoned key, under another key, without a 503', async () => {
+    const tripId = `trip-${randomUUID()}`;
+    const key = `${tripId}:flight`;
+    const undo = (k: string) =>
+      flight.inject({
+        method: 'POST',
+        url: '/reservations/cancel',
+        headers: { 'idempotency-key': k },
+        payload: { tripId, idempotencyKey: key },
+      });
+    expect((await undo(`${key}:undo`)).json()).toMatchObject({ outcome: 'TOMBSTONED' });
+    const again = await undo(`${key}:undo-again`);
+    expect({ status: again.statusCode, body: again.json() }).toEqual({
+      status: 200,
+      body: { outcome: 'TOMBSTONED', idempotencyKey: key },
+    });
+    expect((await reserve(key, flightBody(tripId))).json()).toMatchObject({ code: 'TOMBSTONED' });
+  });
+
   it('undoes a reservation and a charge once when 10 cancels with different keys race', async () => {
     const tripId = `trip-${randomUUID()}`;
     const key = `${tripId}:flight`;

@@ -64,12 +64,12 @@ export async function parseReservation<T extends object>(
     .where({ id: catalog.resourceOf(parsed.data) })
     .first();
   if (!resource) {
-    throw new HttpProblem(
-      422,
-      `UNKNOWN_${catalog.kind.toUpperCase()}`,
-      `Unknown ${catalog.kind}`,
-      catalog.label(parsed.data),
-    );
+    throw new HttpProblem({
+      status: 422,
+      code: `UNKNOWN_${catalog.kind.toUpperCase()}`,
+      title: `Unknown ${catalog.kind}`,
+      detail: catalog.label(parsed.data),
+    });
   }
   return { req: parsed.data, capacity: Number(resource.capacity_per_day) };
 }
@@ -100,7 +100,12 @@ export async function reserveInventory<T extends object>(
   const quantity = catalog.quantityOf(req);
   const resourceId = catalog.resourceOf(req);
   if (!(await allocate(trx, resourceId, capacity, days, quantity))) {
-    throw new HttpProblem(409, 'SOLD_OUT', 'Sold out', `no availability for ${catalog.label(req)}`);
+    throw new HttpProblem({
+      status: 409,
+      code: 'SOLD_OUT',
+      title: 'Sold out',
+      detail: `no availability for ${catalog.label(req)}`,
+    });
   }
   const { tripId, ...details } = req;
   return insertKeyedRow<ReservationRow>(

@@ -43,33 +43,36 @@ const TRIP_EMAILS = new Map<string, TripEmail>(
     TripCompensated: {
       kind: 'booking-failed',
       subject: (tripId) => `We could not book your trip ${tripId}`,
-      body: (p) => `Nothing was booked and nothing is charged. Reason: ${p.reason?.message ?? 'unknown'}.`,
+      body: (p) => `Nothing was booked and nothing is charged. Reason: ${str(p.reason?.message) ?? 'unknown'}.`,
     },
   } satisfies Record<string, TripEmail>),
 );
+
+/** A payload string fit for a text column (the payload is not validated: anything else is absent). */
+const str = (v: unknown): string | undefined => (typeof v === 'string' && !v.includes('\u0000') ? v : undefined);
 
 /** The email an event calls for, or null (reservation and capture events send none). */
 export function emailForEvent(event: EventEnvelope): EmailDraft | null {
   const tripEmail = event.aggregateType === 'trip' ? TRIP_EMAILS.get(event.type) : undefined;
   if (tripEmail) {
     const p = (event.payload ?? {}) as TripPayload;
-    const tripId = p.tripId ?? event.aggregateId;
+    const tripId = str(p.tripId) ?? event.aggregateId;
     return {
       tripId,
       kind: tripEmail.kind,
-      recipient: `${p.customerId ?? 'unknown-customer'}@customers.example`,
+      recipient: `${str(p.customerId) ?? 'unknown-customer'}@customers.example`,
       subject: tripEmail.subject(tripId),
       body: tripEmail.body(p),
     };
   }
   if (event.aggregateType === 'charge' && event.type === 'ChargeRefunded') {
     const p = (event.payload ?? {}) as ChargePayload;
-    const tripId = p.tripId ?? event.aggregateId;
+    const tripId = str(p.tripId) ?? event.aggregateId;
     return {
       tripId,
       kind: 'refund',
       recipient: `billing+${tripId}@customers.example`,
-      subject: `Refund of ${money(p.amountCents, p.currency)} for trip ${tripId}`,
+      subject: `Refund of ${money(typeof p.amountCents === 'number' ? p.amountCents : 0, str(p.currency)?.slice(0, 3))} for trip ${tripId}`,
       body: 'The charge for this trip was refunded to your card.',
     };
   }

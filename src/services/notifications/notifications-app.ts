@@ -9,6 +9,7 @@ import { SIGNATURE_HEADER, verifyWebhook, WEBHOOK_PATH } from '../../outbox/webh
 import { describeIssues } from '../../shared/trip-schema';
 import { createHttpApp } from '../../http/app';
 import { tripIdSchema } from '../../http/common-schemas';
+import { exceedsJsonDepth, jsonTooDeep } from '../../http/json-body';
 import { badRequest, HttpProblem } from '../../http/problem';
 import { applyEvent, envelopeSchema } from './apply-event';
 
@@ -47,13 +48,20 @@ export function buildNotificationsApp(deps: NotificationsDeps): FastifyInstance 
         Array.isArray(header) ? header[0] : header,
         deps.webhookToleranceMs,
       );
-      if (!check.ok) throw new HttpProblem(401, 'BAD_SIGNATURE', 'Webhook signature rejected', check.reason);
+      if (!check.ok)
+        throw new HttpProblem({
+          status: 401,
+          code: 'BAD_SIGNATURE',
+          title: 'Webhook signature rejected',
+          detail: check.reason,
+        });
       let json: unknown;
       try {
         json = JSON.parse(raw);
       } catch {
         throw badRequest('body is not JSON');
       }
+      if (exceedsJsonDepth(json)) throw jsonTooDeep();
       const event = envelopeSchema.safeParse(json);
       if (!event.success) throw badRequest('invalid event envelope', describeIssues(event.error));
       return { eventId: event.data.id, outcome: await applyEvent(deps.db, event.data) };

@@ -66,7 +66,12 @@ export function parseCharge(body: unknown): ChargeRequest {
   if (!parsed.success) throw badRequest('invalid charge request', describeIssues(parsed.error));
   const { token } = parsed.data;
   if (token !== DECLINED_TOKEN && !APPROVED_TOKENS.includes(token)) {
-    throw new HttpProblem(422, 'UNKNOWN_TOKEN', 'Unknown payment token', `token ending ${token.slice(-4)}`);
+    throw new HttpProblem({
+      status: 422,
+      code: 'UNKNOWN_TOKEN',
+      title: 'Unknown payment token',
+      detail: `token ending ${token.slice(-4)}`,
+    });
   }
   return parsed.data;
 }
@@ -83,12 +88,12 @@ export async function captureCharge(
   options: { notify?: boolean } = {},
 ): Promise<ChargeRow> {
   if (req.token === DECLINED_TOKEN) {
-    throw new HttpProblem(
-      402,
-      'PAYMENT_DECLINED',
-      'The card was declined',
-      `charge of ${req.amountCents} ${req.currency}`,
-    );
+    throw new HttpProblem({
+      status: 402,
+      code: 'PAYMENT_DECLINED',
+      title: 'The card was declined',
+      detail: `charge of ${req.amountCents} ${req.currency}`,
+    });
   }
   return insertKeyedRow<ChargeRow>(
     trx,
