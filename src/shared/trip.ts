@@ -1,4 +1,5 @@
 /** The trip contract of DESIGN.md: request, statuses and the view every reader gets. Pure types. */
+import type { StepName } from './saga-steps';
 
 export interface FlightRequest {
   flightNumber: string;
@@ -42,8 +43,8 @@ export const TRIP_STATUSES = [
 export type TripStatus = (typeof TRIP_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly TripStatus[] = ['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'];
 
-export const STEPS = ['flight', 'hotel', 'car', 'payment'] as const;
-export type StepName = (typeof STEPS)[number];
+/** The steps themselves (names, activities, routes, summaries) are in saga-steps.ts. */
+export { STEPS, type StepName } from './saga-steps';
 
 export type StepStatus =
   'PENDING' | 'RUNNING' | 'DONE' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED' | 'COMPENSATION_FAILED';

@@ -10,18 +10,17 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
-  proxyActivities,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import { FailureType } from '../shared/failures';
-import { STEPS, stepKey, TERMINAL_STATUSES, type StepName, type TripRequest, type TripView } from '../shared/trip';
-import { stepSummaries } from '../shared/trip-summary';
-import { compensationStep, forwardStep } from './activity-options';
+import { stepSummaries } from '../shared/saga-steps';
+import { STEPS, stepKey, TERMINAL_STATUSES, type TripRequest, type TripView } from '../shared/trip';
 import { Compensations, trackedUndo } from './compensations';
 import { recordOutcome } from './end-record';
 import { describeFailure } from './failure-info';
+import { LOCAL_STEPS_PATCH, stepCalls } from './step-calls';
 import { createProgressPublisher } from './trip-visibility';
 
 export const getTrip = defineQuery<TripView>('getTrip');
@@ -30,29 +29,6 @@ export const cancelTrip = defineUpdate<TripView>('cancel');
 /** The fire-and-forget form of `cancel`, for callers that cannot wait. */
 export const cancelTripSignal = defineSignal('cancel');
 
-// One proxy per call so that each activity carries its own summary in the Web UI.
-const forward = (r: TripRequest, step: StepName) =>
-  proxyActivities<Activities>({ ...forwardStep, summary: stepSummaries(r)[step].forward });
-const compensation = (r: TripRequest, step: StepName) =>
-  proxyActivities<Activities>({ ...compensationStep, summary: stepSummaries(r)[step].undo });
-
-/** The forward call and its compensation for each step, in saga order. */
-export const SAGA: Record<
-  StepName,
-  { run: (req: TripRequest) => Promise<unknown>; undo: (req: TripRequest) => Promise<unknown> }
-> = {
-  flight: {
-    run: (r) => forward(r, 'flight').reserveFlight(r.flight),
-    undo: (r) => compensation(r, 'flight').cancelFlight(),
-  },
-  hotel: { run: (r) => forward(r, 'hotel').reserveHotel(r.hotel), undo: (r) => compensation(r, 'hotel').cancelHotel() },
-  car: { run: (r) => forward(r, 'car').reserveCar(r.car), undo: (r) => compensation(r, 'car').cancelCar() },
-  payment: {
-    run: (r) => forward(r, 'payment').capturePayment(r.payment),
-    undo: (r) => compensation(r, 'payment').refundPayment(),
-  },
-};
-
 export function initialView(workflowId: string): TripView {
   const steps = {} as TripView['steps'];
   for (const step of STEPS) steps[step] = { status: 'PENDING', idempotencyKey: stepKey(workflowId, step) };
@@ -60,6 +36,8 @@ export function initialView(workflowId: string): TripView {
 }
 
 export async function bookTrip(request: TripRequest): Promise<TripView> {
+  // First, before any command: whether this run calls its steps as local activities.
+  const calls = stepCalls(patched(LOCAL_STEPS_PATCH));
   const { workflowId } = workflowInfo();
   const view = initialView(workflowId);
   const saga = new Compensations();
@@ -102,12 +80,12 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
         // Registered before the call: it may time out after the service committed.
         saga.add(
           step,
-          trackedUndo(view, step, publish, () => SAGA[step].undo(request)),
+          trackedUndo(view, step, publish, () => calls.undo(step, stepSummaries(request)[step].undo)),
         );
         state.status = 'RUNNING';
         publish();
         try {
-          await SAGA[step].run(request);
+          await calls.forward(step, request);
           state.status = 'DONE';
           publish();
         } catch (err) {
@@ -121,7 +99,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     });
     view.status = 'CONFIRMED';
     publish();
-    await recordOutcome(view, request);
+    await recordOutcome(calls, view, request);
     return view;
   } catch (err) {
     const cancelled = cancelRequested || isCancellation(err);
@@ -133,7 +111,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     if (failures.length > 0) {
       view.status = 'NEEDS_ATTENTION';
       publish();
-      await recordOutcome(view, request);
+      await recordOutcome(calls, view, request);
       throw ApplicationFailure.create({
         type: FailureType.NeedsAttention,
         nonRetryable: true,
@@ -144,7 +122,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     }
     view.status = cancelled ? 'CANCELLED' : 'COMPENSATED';
     publish();
-    await recordOutcome(view, request);
+    await recordOutcome(calls, view, request);
     // Temporal's own cancellation ends the run as Cancelled, once everything is undone.
     if (isCancellation(err) && !cancelRequested) throw err;
     return view;
