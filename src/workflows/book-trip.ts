@@ -44,7 +44,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
   const booking = new CancellationScope();
   let cancelRequested = false;
   // Search attributes and current details follow every transition (what the Web UI shows).
-  const publish = createProgressPublisher(view);
+  const publish = createProgressPublisher(view, { coalesce: calls.local });
   publish();
 
   setHandler(getTrip, () => view);
