@@ -170,7 +170,10 @@ function parseOptions(argv: string[]) {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   // The worker's own log lines (a declined payment is a warning) would drown the JSON on stderr.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
   const databaseUrl = process.env.DATABASE_URL || undefined;
   const stack = await startBenchStack({ pragmas: options.pragmas, databaseUrl });
   let failed = false;
