@@ -92,7 +92,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
     temporal = spawn(
-      temporalCliPath(),
+      temporalCliPath(loadConfig()),
       [
         'server',
         'start-dev',

@@ -2,11 +2,12 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEV_SERVER_PERFORMANCE_ARGS } from '../dev/dev-server-args';
 import { temporalCliPath, temporalTestServerPath } from '../dev/temporal-binaries';
+import { loadConfig } from '../config';
 import { TRIP_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 
 export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath(loadConfig()) } },
   });
 }
 
@@ -22,7 +23,7 @@ export function devServerEnv(
 ): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
-      executable: { type: 'existing-path', path: temporalCliPath() },
+      executable: { type: 'existing-path', path: temporalCliPath(loadConfig()) },
       ip: '127.0.0.1',
       extraArgs: [...DEV_SERVER_PERFORMANCE_ARGS, ...extraArgs],
       searchAttributes: [...TRIP_SEARCH_ATTRIBUTES],

@@ -5,9 +5,8 @@
  */
 import { TypedSearchAttributes } from '@temporalio/common';
 import { CustomerIdKey, TripStatusKey } from '../shared/search-attributes';
-import type { TripRequest, TripView } from '../shared/trip';
-import { cancellationWorkflowId } from '../workflows/cancel-confirmed-trip';
 import { stepSummaries } from '../shared/saga-steps';
+import { cancellationWorkflowId, type TripRequest, type TripView } from '../shared/trip';
 import { formatMoney, maskToken, nightsBetween, tripSummary } from '../shared/trip-summary';
 
 /** The request as the memo shows it: everything but the payment token, of which only the end. */

@@ -16,7 +16,8 @@ import {
 } from '@temporalio/workflow';
 import { FailureType } from '../shared/failures';
 import { stepSummaries } from '../shared/saga-steps';
-import { STEPS, stepKey, TERMINAL_STATUSES, type TripRequest, type TripView } from '../shared/trip';
+import { initialView, STEPS, type TripRequest, type TripView } from '../shared/trip';
+import { isBookingStatus, isTerminalStatus } from '../shared/trip-status';
 import { Compensations, trackedUndo } from './compensations';
 import { recordOutcome } from './end-record';
 import { describeFailure } from './failure-info';
@@ -28,12 +29,6 @@ export const getTrip = defineQuery<TripView>('getTrip');
 export const cancelTrip = defineUpdate<TripView>('cancel');
 /** The fire-and-forget form of `cancel`, for callers that cannot wait. */
 export const cancelTripSignal = defineSignal('cancel');
-
-export function initialView(workflowId: string): TripView {
-  const steps = {} as TripView['steps'];
-  for (const step of STEPS) steps[step] = { status: 'PENDING', idempotencyKey: stepKey(workflowId, step) };
-  return { tripId: workflowId, workflowId, status: 'PENDING', steps };
-}
 
 export async function bookTrip(request: TripRequest): Promise<TripView> {
   // First, before any command: whether this run calls its steps as local activities.
@@ -49,7 +44,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
 
   setHandler(getTrip, () => view);
   const requestCancel = () => {
-    if (view.status === 'PENDING' || view.status === 'BOOKING') {
+    if (isBookingStatus(view.status)) {
       cancelRequested = true;
       booking.cancel();
     }
@@ -59,12 +54,12 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     cancelTrip,
     async () => {
       requestCancel();
-      await condition(() => TERMINAL_STATUSES.includes(view.status));
+      await condition(() => isTerminalStatus(view.status));
       return view;
     },
     {
       validator: () => {
-        if (view.status !== 'PENDING' && view.status !== 'BOOKING') {
+        if (!isBookingStatus(view.status)) {
           throw new Error(`trip ${workflowId} is ${view.status} and can no longer be cancelled by this run`);
         }
       },

@@ -16,12 +16,6 @@ import { createProgressPublisher } from './trip-visibility';
 /** The view of the trip while it is being cancelled (same shape as bookTrip's `getTrip`). */
 export const getCancellation = defineQuery<TripView>('getTrip');
 
-/** The workflow id of the cancellation of a trip: one per trip, so a retried cancel attaches. */
-export const cancellationWorkflowId = (tripId: string): string => `cancel-${tripId}`;
-
-/** The trip a cancellation run undoes (the inverse of cancellationWorkflowId). */
-export const tripIdOfCancellation = (workflowId: string): string => workflowId.replace(/^cancel-/, '');
-
 export async function cancelConfirmedTrip(confirmed: TripView): Promise<TripView> {
   // Compensations are regular activities (see step-calls.ts).
   const calls = stepCalls(false);

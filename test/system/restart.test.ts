@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { DEV_SERVER_PERFORMANCE_ARGS } from '../../src/dev/dev-server-args';
 import { temporalCliPath } from '../../src/dev/temporal-binaries';
+import { loadConfig } from '../../src/config';
 import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../../src/shared/search-attributes';
 import type { TripView } from '../../src/shared/trip';
 import { readTrip } from '../../src/trips/trip-view';
@@ -25,7 +26,7 @@ let stack: Stack | undefined;
 
 async function startServer(): Promise<void> {
   server = spawn(
-    temporalCliPath(),
+    temporalCliPath(loadConfig()),
     [
       'server',
       'start-dev',
