@@ -49,6 +49,11 @@ export const envSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
   NATS_URL: optionalUrl(['nats://', 'tls://']),
+  /** npm start without NATS_URL: the port of the NATS server it starts (data under DATA_DIR/nats). */
+  NATS_PORT: port.default(4222),
+  NATS_SERVER_PATH: optionalString,
+  /** How long JetStream waits for a choreography participant's ack before delivering again. */
+  CHOREOGRAPHY_ACK_WAIT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
   FLIGHT_PORT: port.default(4001),
@@ -98,6 +103,13 @@ export const envSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** The worker's Prometheus endpoint (Temporal runtime + trip_* metrics); 0 turns it off. */
   WORKER_METRICS_PORT: portOrOff.default(9464),
+  /** The two-phase-commit coordinator (`npm run coordinator`, docs/two-phase-commit.md). */
+  TWOPHASE_PORT: port.default(4006),
+  TWOPHASE_URL: optionalUrl(['http://', 'https://']),
+  TWOPHASE_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  TWOPHASE_PREPARE_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Test hook: the coordinator SIGKILLs itself between the phases (before or after logging its decision). */
+  TWOPHASE_TEST_CRASH: z.enum(['none', 'after-prepare', 'after-decision']).default('none'),
 });
 
 export interface ServiceEndpoint {
@@ -124,6 +136,9 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   natsUrl?: string;
+  /** The NATS server `npm start` runs when NATS_URL is not set. */
+  nats: { port: number; serverPath?: string };
+  choreography: { ackWaitMs: number };
   host: string;
   services: Record<ServiceName, ServiceEndpoint>;
   faults?: string;
@@ -131,6 +146,17 @@ export interface Config {
   api: ApiConfig;
   outbox: OutboxConfig;
   worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number; prebuiltBundle: boolean };
+  twophase: TwoPhaseConfig;
+}
+
+/** The two-phase-commit coordinator: where it listens, how often it recovers, how long a prepare may take. */
+export interface TwoPhaseConfig {
+  port: number;
+  url: string;
+  recoveryIntervalMs: number;
+  /** An unanswered prepare is retried this long, then the coordinator decides abort. */
+  prepareTimeoutMs: number;
+  testCrash: 'none' | 'after-prepare' | 'after-decision';
 }
 
 /** The outbox relay, its transports (NATS JetStream or signed webhooks) and the consumer. */
@@ -257,6 +283,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
+    nats: { port: e.NATS_PORT, serverPath: e.NATS_SERVER_PATH },
+    choreography: { ackWaitMs: e.CHOREOGRAPHY_ACK_WAIT_MS },
     host: e.HOST,
     services: {
       api: endpoint(e.API_PORT, undefined),
@@ -297,6 +325,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsPort: e.WORKER_METRICS_PORT,
       prebuiltBundle: e.NODE_ENV === 'production',
+    },
+    twophase: {
+      ...endpoint(e.TWOPHASE_PORT, e.TWOPHASE_URL),
+      recoveryIntervalMs: e.TWOPHASE_RECOVERY_INTERVAL_MS,
+      prepareTimeoutMs: e.TWOPHASE_PREPARE_TIMEOUT_MS,
+      testCrash: e.TWOPHASE_TEST_CRASH,
     },
   };
 }

@@ -18,7 +18,7 @@ export interface ApiDeps {
   /** The API database (openApiDatabase): trips and idempotency_keys. */
   db: Db;
   temporalClient: Client;
-  config: Pick<Config, 'temporal' | 'api'>;
+  config: Pick<Config, 'temporal' | 'api'> & Partial<Pick<Config, 'natsUrl' | 'twophase'>>;
   /** Bearer token → principal; defaults to config.api.tokens. */
   tokens?: Map<string, string>;
   /** Milliseconds since the epoch; tests move it to expire locks and keys. */
@@ -82,6 +82,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       store,
       temporal: deps.temporalClient,
       taskQueue: temporal.taskQueue,
+      natsUrl: deps.config.natsUrl,
+      twophaseUrl: deps.config.twophase?.url,
       maxWaitSeconds: Math.max(1, Math.min(MAX_PREFER_WAIT_SECONDS, Math.floor(api.idempotencyLockTimeoutMs / 2000))),
     });
   });

@@ -65,3 +65,26 @@ export const cancelNotAccepted = (tripId: string) =>
     {},
     { 'retry-after': '1' },
   );
+
+export const flavorUnavailable = (flavor: string, why: string) =>
+  new HttpProblem(422, 'FLAVOR_UNAVAILABLE', 'This saga flavour is not available here', why, { flavor });
+
+export const tripIdTaken = (tripId: string, flavor: string) =>
+  new HttpProblem(
+    409,
+    'TRIP_ID_TAKEN',
+    'The trip id belongs to a trip of another flavour',
+    `trip ${tripId} is ${flavor}`,
+    {
+      flavor,
+    },
+  );
+
+export const cancelNotSupported = (tripId: string, flavor: string) =>
+  new HttpProblem(
+    409,
+    'CANCEL_NOT_SUPPORTED',
+    'This trip cannot be cancelled',
+    `trip ${tripId} is ${flavor}: only orchestrated trips can be cancelled`,
+    { flavor },
+  );

@@ -6,19 +6,36 @@ import type { IdempotencyStore } from '../idempotency/store';
 import { describeIssues, tripRequestSchema } from '../shared/trip-schema';
 import { initialView, type TripView } from '../shared/trip';
 import { isBookingStatus, isTerminalStatus, isTripStatus, TRIP_STATUSES } from '../shared/trip-status';
-import { findTrip, insertTrip, listTrips, type TripRecord, updateTripView } from '../trips/trip-records';
+import { findTrip, listTrips, type TripRecord, updateTripView } from '../trips/trip-records';
+import {
+  DEFAULT_FLAVOR,
+  FLAVORS,
+  FlavorUnavailableError,
+  flavorSchema,
+  startTrip,
+  TRIP_FLAVORS,
+  TripIdTakenError,
+  waitForTripEnd,
+  type FlavorDeps,
+} from '../flavors';
 import { jsonResponse, requestKey, runIdempotent } from './idempotent-request';
 import { preferredWaitSeconds } from './prefer';
-import { cancelNotAccepted, tripAlreadyEnded, tripNotFound, validationFailed } from './problems';
+import {
+  cancelNotAccepted,
+  cancelNotSupported,
+  flavorUnavailable,
+  tripAlreadyEnded,
+  tripIdTaken,
+  tripNotFound,
+  validationFailed,
+} from './problems';
 import {
   cancelAnyTrip,
   endedByCancel,
   isTerminal,
   readCancellation,
   readView,
-  startBookTrip,
   tripIdFor,
-  waitForClose,
 } from '../trips/trip-workflows';
 
 export interface TripRouteDeps {
@@ -26,6 +43,10 @@ export interface TripRouteDeps {
   store: IdempotencyStore;
   temporal: Client;
   taskQueue: string;
+  /** NATS JetStream, which choreographed trips need. */
+  natsUrl?: string;
+  /** The two-phase-commit coordinator, which 2pc trips need. */
+  twophaseUrl?: string;
   /** The longest `Prefer: wait` honoured (kept below the idempotency lock timeout). */
   maxWaitSeconds: number;
 }
@@ -37,11 +58,20 @@ const resource = (view: TripView) => ({ ...view, links: links(view.tripId) });
 
 export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): void {
   const { db, store, temporal, taskQueue } = deps;
+  const flavors: FlavorDeps = {
+    temporal,
+    taskQueue,
+    apiDb: async () => db,
+    natsUrl: deps.natsUrl,
+    twophaseUrl: deps.twophaseUrl,
+  };
 
   /** The freshest view of a trip: the stored one once it ended, else Temporal's (saved back). */
   async function currentView(record: TripRecord): Promise<TripView> {
     const stored = record.view ?? { ...initialView(record.tripId), status: record.status };
     if (isTerminalStatus(record.status)) return stored;
+    // The other flavours keep the trips table current themselves (the choreography's projection).
+    if (record.flavor !== 'orchestrated') return stored;
     const live =
       (record.status === 'CANCELLING' ? await readCancellation(temporal, record.tripId) : undefined) ??
       (await readView(temporal, record.tripId));
@@ -60,8 +90,13 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
 
   app.post('/trips', async (request, reply) => {
     const key = requestKey(request, true) as string;
-    const parsed = tripRequestSchema.safeParse(request.body);
+    const { flavor: flavorField, ...body } = (request.body ?? {}) as Record<string, unknown>;
+    const flavor = flavorSchema.safeParse(flavorField ?? DEFAULT_FLAVOR);
+    if (!flavor.success) throw validationFailed([`flavor: must be one of ${FLAVORS.join(', ')}`]);
+    const parsed = tripRequestSchema.safeParse(typeof request.body === 'object' ? body : request.body);
     if (!parsed.success) throw validationFailed(describeIssues(parsed.error));
+    const why = TRIP_FLAVORS[flavor.data].unavailableBecause(flavors);
+    if (why) throw flavorUnavailable(flavor.data, why);
     const waitSeconds = preferredWaitSeconds(request.headers.prefer, deps.maxWaitSeconds);
     return runIdempotent(request, reply, {
       store,
@@ -77,13 +112,19 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
           const now = await currentView(existing);
           return jsonResponse(isTerminal(now) ? 201 : 202, resource(now), headers);
         }
-        await startBookTrip(temporal, taskQueue, tripId, parsed.data);
-        await insertTrip(db, { tripId, principal: request.principal, request: parsed.data, status: 'PENDING' });
+        try {
+          await startTrip(flavors, flavor.data, { tripId, principal: request.principal, request: parsed.data });
+        } catch (err) {
+          if (err instanceof TripIdTakenError) throw tripIdTaken(tripId, err.flavor);
+          // 2pc finds out only when it asks its coordinator.
+          if (err instanceof FlavorUnavailableError) throw flavorUnavailable(err.flavor, err.why);
+          throw err;
+        }
         let view = initialView(tripId);
         if (waitSeconds > 0) {
           headers['preference-applied'] = `wait=${waitSeconds}`;
-          view = (await waitForClose(temporal, tripId, waitSeconds * 1000)) ?? view;
-          await updateTripView(db, view);
+          view = (await waitForTripEnd(flavors, flavor.data, tripId, waitSeconds * 1000)) ?? view;
+          if (flavor.data === 'orchestrated') await updateTripView(db, view);
         }
         return jsonResponse(isTerminal(view) ? 201 : 202, resource(view), headers);
       },
@@ -97,6 +138,7 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
   app.post<{ Params: { tripId: string } }>('/trips/:tripId/cancel', async (request, reply) => {
     const key = requestKey(request, false);
     const record = await ownTrip(request);
+    if (record.flavor !== 'orchestrated') throw cancelNotSupported(record.tripId, record.flavor);
     const waitSeconds =
       preferredWaitSeconds(request.headers.prefer, deps.maxWaitSeconds) ||
       Math.min(DEFAULT_CANCEL_WAIT_SECONDS, deps.maxWaitSeconds);

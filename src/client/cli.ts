@@ -9,13 +9,24 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
 import { parseTripRequest } from '../shared/trip-schema';
-import { tripIdOfCancellation, workflowIdFor, type TripView } from '../shared/trip';
+import { initialView, tripIdOfCancellation, workflowIdFor, type TripView } from '../shared/trip';
+import type { Db } from '../db/knex';
+import { natsUrlFor } from '../dev/embedded-nats';
+import {
+  flavorOf,
+  FlavorUnavailableError,
+  readTripView,
+  startTrip,
+  TripIdTakenError,
+  type FlavorDeps,
+} from '../flavors';
+import { openApiDatabase } from '../trips/trip-records';
 import { connectClient } from '../temporal/connection';
 import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
-import { cancelAnyTrip, endedByCancel, readCancellation, startBookTrip } from '../trips/trip-workflows';
+import { cancelAnyTrip, endedByCancel, isTerminal, readCancellation } from '../trips/trip-workflows';
 import { tripStatusQuery } from '../shared/search-attributes';
 import { type ClientCommand, EXIT, type Io, parseCommandLine, UsageError } from './program';
-import { followTrip, type ProgressOutput } from './progress';
+import { followTrip, transitions, type ProgressOutput } from './progress';
 import { table, tripJson, tripLines } from './output';
 
 /** How long `cancel` waits for the undo to finish before printing the state it is in. */
@@ -44,7 +55,45 @@ function progressOutput(io: Io, json: boolean): ProgressOutput {
 
 type Command<N extends ClientCommand['name']> = Extract<ClientCommand, { name: N }>;
 
-async function book(client: Client, config: Config, args: Command<'book'>, io: Io): Promise<number> {
+/** The flavour dispatch's view of this client: Temporal, and the trip API's database opened on first use. */
+interface ClientDeps extends FlavorDeps {
+  close(): Promise<void>;
+}
+
+function clientDeps(client: Client, config: Config): ClientDeps {
+  let db: Promise<Db> | undefined;
+  return {
+    temporal: client,
+    taskQueue: config.temporal.taskQueue,
+    natsUrl: natsUrlFor(config),
+    twophaseUrl: config.twophase.url,
+    apiDb: () => (db ??= openApiDatabase(config)),
+    close: async () => {
+      if (db) await (await db).destroy();
+    },
+  };
+}
+
+/** Follows and prints a trip of a flavour other than `orchestrated` (from the trips table). */
+async function showByFlavor(deps: ClientDeps, args: Command<'book'>, tripId: string, io: Io): Promise<number> {
+  let view = (await readTripView(deps, tripId)).view ?? initialView(tripId);
+  if (args.wait) {
+    const out = progressOutput(io, args.json);
+    let last: TripView | undefined;
+    for (;;) {
+      const lines = transitions(last, view);
+      if (lines.length > 0) out.write(lines.map((l) => `${l}\n`).join(''));
+      last = view;
+      if (isTerminal(view)) break;
+      await new Promise((r) => setTimeout(r, 250));
+      view = (await readTripView(deps, tripId)).view ?? view;
+    }
+  }
+  print(io, view, args.json);
+  return EXIT.ok;
+}
+
+async function book(client: Client, config: Config, args: Command<'book'>, io: Io, deps: ClientDeps): Promise<number> {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(args.file, 'utf8'));
@@ -53,8 +102,10 @@ async function book(client: Client, config: Config, args: Command<'book'>, io: I
   }
   const request = parseTripRequest(raw);
   const workflowId = workflowIdFor(args.id ?? randomUUID());
-  const { started } = await startBookTrip(client, config.temporal.taskQueue, workflowId, request);
+  // Every flavour starts through the dispatch, which records the trip and keeps an id to one flavour.
+  const started = await startTrip(deps, args.flavor, { tripId: workflowId, request, principal: null });
   if (!started && !args.json) io.err(`trip ${workflowId} already exists: showing it instead of starting another`);
+  if (args.flavor !== 'orchestrated') return showByFlavor(deps, args, workflowId, io);
   const snapshot = args.wait
     ? await followTrip(client, workflowId, progressOutput(io, args.json))
     : await readTrip(client, workflowId);
@@ -64,8 +115,27 @@ async function book(client: Client, config: Config, args: Command<'book'>, io: I
   return EXIT.ok;
 }
 
-async function status(client: Client, config: Config, args: Command<'status'>, io: Io): Promise<number> {
-  const snapshot = await readTrip(client, workflowIdFor(args.tripId));
+/** A trip Temporal does not know may be one of another flavour: the trips table knows its view. */
+async function otherFlavorView(deps: ClientDeps, tripId: string, err: unknown): Promise<TripView> {
+  if (!(err instanceof TripNotFoundError)) throw err;
+  const found = await readTripView(deps, tripId);
+  if (found.flavor === 'orchestrated' || !found.view) throw err;
+  return found.view;
+}
+
+async function status(
+  client: Client,
+  config: Config,
+  args: Command<'status'>,
+  io: Io,
+  deps: ClientDeps,
+): Promise<number> {
+  const tripId = workflowIdFor(args.tripId);
+  const snapshot = await readTrip(client, tripId).catch(async (err: unknown) => {
+    print(io, await otherFlavorView(deps, tripId, err), args.json);
+    return undefined;
+  });
+  if (!snapshot) return EXIT.ok;
   // A confirmed trip may have been cancelled since: its cancellation run tells.
   const view =
     (snapshot.view.status === 'CONFIRMED' && (await readCancellation(client, snapshot.view.tripId))) || snapshot.view;
@@ -77,8 +147,21 @@ async function status(client: Client, config: Config, args: Command<'status'>, i
   return EXIT.ok;
 }
 
-async function cancel(client: Client, config: Config, args: Command<'cancel'>, io: Io): Promise<number> {
-  const snapshot = await readTrip(client, workflowIdFor(args.tripId));
+async function cancel(
+  client: Client,
+  config: Config,
+  args: Command<'cancel'>,
+  io: Io,
+  deps: ClientDeps,
+): Promise<number> {
+  const tripId = workflowIdFor(args.tripId);
+  const snapshot = await readTrip(client, tripId).catch(async (err: unknown) => {
+    const view = await otherFlavorView(deps, tripId, err);
+    io.err(`trip ${tripId} is ${await flavorOf(deps, tripId)}: only orchestrated trips can be cancelled`);
+    print(io, view, args.json);
+    return undefined;
+  });
+  if (!snapshot) return EXIT.failed;
   // A trip still booking is stopped and undone; a confirmed one is undone by a cancellation run.
   const view = await cancelAnyTrip(client, config.temporal.taskQueue, snapshot.view, CANCEL_WAIT_MS);
   if (!endedByCancel(view)) {
@@ -144,18 +227,20 @@ export async function runClient(
   const { command } = parsed;
   const config = loadConfig(env);
   const client = await connectClient(config);
+  const deps = clientDeps(client, config);
   try {
     switch (command.name) {
       case 'book':
-        return await book(client, config, command, io);
+        return await book(client, config, command, io, deps);
       case 'status':
-        return await status(client, config, command, io);
+        return await status(client, config, command, io, deps);
       case 'cancel':
-        return await cancel(client, config, command, io);
+        return await cancel(client, config, command, io, deps);
       case 'list':
         return await list(client, config, command, io);
     }
   } finally {
+    await deps.close();
     await client.connection.close();
   }
 }
@@ -165,6 +250,9 @@ export function describeClientError(err: unknown): { message: string; exitCode: 
   if (err instanceof UsageError)
     return { message: `error: ${err.message}\n(add --help for usage)`, exitCode: EXIT.usage };
   if (err instanceof TripNotFoundError) return { message: err.message, exitCode: EXIT.failed };
+  if (err instanceof FlavorUnavailableError || err instanceof TripIdTakenError) {
+    return { message: err.message, exitCode: EXIT.failed };
+  }
   if (err instanceof Error && err.message.startsWith('invalid trip request')) {
     return { message: err.message, exitCode: EXIT.failed };
   }

@@ -5,7 +5,13 @@
  * values that parse but make no sense throw UsageError (also exit code 2 in the script).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { AVAILABLE_FLAVORS, DEFAULT_FLAVOR, SAGA_FLAVORS, type SagaFlavor } from '../shared/saga-flavor';
+import {
+  AVAILABLE_FLAVORS,
+  DEFAULT_FLAVOR,
+  NOT_IN_THIS_BUILD,
+  SAGA_FLAVORS,
+  type SagaFlavor,
+} from '../shared/saga-flavor';
 import { isTripStatus, TRIP_STATUSES, type TripStatus } from '../shared/trip-status';
 
 export class UsageError extends Error {
@@ -43,7 +49,9 @@ function checkId(id: string | undefined): string | undefined {
 
 function checkFlavor(flavor: SagaFlavor): SagaFlavor {
   if (!AVAILABLE_FLAVORS.includes(flavor)) {
-    throw new UsageError(`--flavor ${flavor} is not available yet; available: ${AVAILABLE_FLAVORS.join(', ')}`);
+    throw new UsageError(
+      `${NOT_IN_THIS_BUILD[flavor] ?? `--flavor ${flavor} is not available yet`}; available: ${AVAILABLE_FLAVORS.join(', ')}`,
+    );
   }
   return flavor;
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
@@ -18,7 +19,19 @@ import { waitForEmails } from '../services/notifications/wait-for-email';
 import { ChildProcesses, type Child } from './child-processes';
 import { DEV_SERVER_PERFORMANCE_ARGS } from './dev-server-args';
 import { PROJECT_ROOT } from './project-root';
-import { temporalCliPath } from './temporal-binaries';
+import { startTrip, waitForTripEnd, type FlavorDeps } from '../flavors';
+import { openApiDatabase } from '../trips/trip-records';
+import { embeddedNatsArgs, embeddedNatsUrlOf, recordEmbeddedNatsUrl } from './embedded-nats';
+import { natsServerPath, temporalCliPath } from './temporal-binaries';
+
+const portOpen = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 
 const log = (msg: string) => console.log(`[start] ${msg}`);
 
@@ -102,8 +115,33 @@ async function bookSampleTrip(config: Config): Promise<void> {
   }
 }
 
+/** The same sample as a choreographed trip: the services move it by events alone. */
+async function bookChoreographedSample(config: Config, natsUrl: string): Promise<void> {
+  const client = await connectClient(config);
+  const db = await openApiDatabase(config);
+  try {
+    const request = parseTripRequest(
+      JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'trip.json'), 'utf8')),
+    );
+    const tripId = `trip-sample-choreographed-${new Date()
+      .toISOString()
+      .replace(/[-:.TZ]/g, '')
+      .slice(0, 14)}`;
+    const deps: FlavorDeps = { temporal: client, taskQueue: config.temporal.taskQueue, apiDb: async () => db, natsUrl };
+    await startTrip(deps, 'choreographed', { tripId, request, principal: null });
+    const view = await waitForTripEnd(deps, 'choreographed', tripId, 60_000);
+    log(`choreographed sample trip ${tripId}: ${view?.status ?? 'not recorded'}`);
+    log(`  try: npm run client -- book examples/trip.json --flavor choreographed --wait`);
+  } finally {
+    await db.destroy();
+    await client.connection.close();
+  }
+}
+
 let children: ChildProcesses | undefined;
 let stopping = false;
+/** Set while this launcher runs the NATS server: its DATA_DIR, where its URL is recorded. */
+let embeddedNatsDataDir: string | undefined;
 
 /** Stops every process this launcher started, then exits with `code`. */
 export async function stopEmbeddedStack(code: number): Promise<void> {
@@ -111,6 +149,7 @@ export async function stopEmbeddedStack(code: number): Promise<void> {
   stopping = true;
   log('stopping every process this launcher started…');
   await children?.stopAll();
+  if (embeddedNatsDataDir) recordEmbeddedNatsUrl(embeddedNatsDataDir, undefined);
   process.exit(code);
 }
 
@@ -146,6 +185,17 @@ export async function runEmbeddedStack(): Promise<void> {
     log(
       `Temporal dev server starting on ${config.temporal.address} (state in ${path.join(config.dataDir, 'temporal.db')})`,
     );
+  }
+  if (!config.natsUrl) {
+    // Children inherit NATS_URL: the relay publishes to JetStream, notifications and the
+    // choreography's participants consume there.
+    const url = embeddedNatsUrlOf(config);
+    started.push(children.start({ name: 'nats', command: natsServerPath(config), args: embeddedNatsArgs(config) }));
+    log(`NATS server (JetStream) starting at ${url} (data in ${path.join(config.dataDir, 'nats')})`);
+    await waitFor(`NATS at ${url}`, () => portOpen(config.nats.port), 30_000, started);
+    process.env.NATS_URL = url;
+    recordEmbeddedNatsUrl(config.dataDir, url);
+    embeddedNatsDataDir = config.dataDir;
   }
   await waitFor(
     `Temporal at ${config.temporal.address}`,
@@ -196,6 +246,7 @@ export async function runEmbeddedStack(): Promise<void> {
     });
   }
   await bookSampleTrip(config);
+  if (process.env.NATS_URL) await bookChoreographedSample(config, process.env.NATS_URL);
   log(`Temporal Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
   if (started.some((c) => c.spec.name === 'api')) {
     log(`trip API: ${config.services.api.url}  (Authorization: Bearer ${token ?? '<a token from API_TOKENS>'})`);

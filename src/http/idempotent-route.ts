@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import { fingerprintOf } from '../idempotency/fingerprint';
 import { parseIdempotencyKey } from '../idempotency/key';
-import type { IdempotencyStore, StoredResponse } from '../idempotency/store';
+import type { ClaimRequest, IdempotencyStore, StoredResponse } from '../idempotency/store';
 import { type Faults, injectedDelay, roll } from './faults';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, sendProblem } from './problem';
 
@@ -67,47 +67,11 @@ export async function handleIdempotent<T>(
   const path = request.routeOptions.url ?? request.url;
   const fingerprint = fingerprintOf(request.method, path, request.body);
 
-  const outcome = await ctx.db.transaction(async (trx) => {
-    const claim = await ctx.store.claim({ scope: ctx.scope, key, method: request.method, path, fingerprint }, trx);
-    switch (claim.kind) {
-      case 'replay':
-        return { response: claim.response, replayed: true };
-      case 'tombstoned':
-        throw new HttpProblem(409, 'TOMBSTONED', 'This request was cancelled before it arrived', `key ${key}`);
-      case 'mismatch':
-        throw new HttpProblem(
-          422,
-          'IDEMPOTENCY_KEY_REUSED',
-          'Idempotency-Key reused for a different request',
-          `key ${key} was first used for ${claim.method} ${claim.path} with another body`,
-        );
-      case 'in-flight':
-        throw new HttpProblem(
-          409,
-          'REQUEST_IN_FLIGHT',
-          'A request with this key is in progress',
-          undefined,
-          {},
-          {
-            'retry-after': String(claim.retryAfterSeconds),
-          },
-        );
-      case 'claimed':
-        break;
-    }
-    let response: StoredResponse;
-    try {
-      // A savepoint: a business refusal rolls back its own writes but keeps the claim, so the
-      // refusal itself is what every retry of this key replays.
-      const result = await trx.transaction((inner) => handler.execute(input, inner, key));
-      response = toStored(result.status, result.body);
-    } catch (err) {
-      if (!(err instanceof HttpProblem) || err.status >= 500) throw err;
-      response = toStored(err.status, err.toBody(), PROBLEM_CONTENT_TYPE);
-    }
-    await ctx.store.complete(ctx.scope, key, response, trx);
-    return { response, replayed: false };
-  });
+  const outcome = await ctx.db.transaction((trx) =>
+    executeOnce(ctx, trx, { scope: ctx.scope, key, method: request.method, path, fingerprint }, (inner) =>
+      handler.execute(input, inner, key),
+    ),
+  );
 
   if (outcome.replayed) ctx.stats.replayed++;
   else ctx.stats.executed++;
@@ -120,4 +84,57 @@ export async function handleIdempotent<T>(
     return reply;
   }
   return sendStored(reply, outcome.response, outcome.replayed);
+}
+
+/**
+ * The claim, the business writes and the stored response of one key inside the caller's
+ * transaction (`trx`): the HTTP route runs it alone, an event consumer next to its inbox row and
+ * outbox event. Throws HttpProblem when the key is tombstoned, reused or in flight.
+ */
+export async function executeOnce(
+  ctx: Pick<ServiceContext, 'store' | 'scope'>,
+  trx: Knex.Transaction,
+  claimRequest: ClaimRequest,
+  execute: (inner: Knex.Transaction) => Promise<{ status: number; body: unknown }>,
+): Promise<{ response: StoredResponse; replayed: boolean }> {
+  const { key } = claimRequest;
+  const claim = await ctx.store.claim(claimRequest, trx);
+  switch (claim.kind) {
+    case 'replay':
+      return { response: claim.response, replayed: true };
+    case 'tombstoned':
+      throw new HttpProblem(409, 'TOMBSTONED', 'This request was cancelled before it arrived', `key ${key}`);
+    case 'mismatch':
+      throw new HttpProblem(
+        422,
+        'IDEMPOTENCY_KEY_REUSED',
+        'Idempotency-Key reused for a different request',
+        `key ${key} was first used for ${claim.method} ${claim.path} with another body`,
+      );
+    case 'in-flight':
+      throw new HttpProblem(
+        409,
+        'REQUEST_IN_FLIGHT',
+        'A request with this key is in progress',
+        undefined,
+        {},
+        {
+          'retry-after': String(claim.retryAfterSeconds),
+        },
+      );
+    case 'claimed':
+      break;
+  }
+  let response: StoredResponse;
+  try {
+    // A savepoint: a business refusal rolls back its own writes but keeps the claim, so the
+    // refusal itself is what every retry of this key replays.
+    const result = await trx.transaction((inner) => execute(inner));
+    response = toStored(result.status, result.body);
+  } catch (err) {
+    if (!(err instanceof HttpProblem) || err.status >= 500) throw err;
+    response = toStored(err.status, err.toBody(), PROBLEM_CONTENT_TYPE);
+  }
+  await ctx.store.complete(ctx.scope, key, response, trx);
+  return { response, replayed: false };
 }

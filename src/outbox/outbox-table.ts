@@ -11,6 +11,12 @@ export const OUTBOX_TABLE = 'outbox';
 /** The PostgreSQL NOTIFY channel a writer wakes the relay on. */
 export const OUTBOX_CHANNEL = 'trip_saga_outbox';
 
+/**
+ * A transaction-local setting: `off` keeps the wake trigger from notifying in this transaction
+ * (one that will be PREPAREd may not NOTIFY; its writer wakes the relay after COMMIT PREPARED).
+ */
+export const NOTIFY_SETTING = 'trip_saga.outbox_notify';
+
 /** One row: whether a relay is idle and wants a NOTIFY at the next insert (PostgreSQL only). */
 export const OUTBOX_WAKE_TABLE = 'outbox_wake';
 
@@ -69,7 +75,8 @@ export const outboxClaimMigration: Migration = {
     await db.raw(`
       CREATE FUNCTION outbox_wake_relay() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF EXISTS (SELECT 1 FROM ${OUTBOX_WAKE_TABLE} WHERE relay_idle) THEN
+        IF coalesce(current_setting('${NOTIFY_SETTING}', true), '') <> 'off'
+           AND EXISTS (SELECT 1 FROM ${OUTBOX_WAKE_TABLE} WHERE relay_idle) THEN
           PERFORM pg_notify('${OUTBOX_CHANNEL}', current_schema());
         END IF;
         RETURN NULL;

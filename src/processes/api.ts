@@ -1,9 +1,15 @@
 /**
  * `npm run api`: the trip API process. Listens on API_PORT (3000) at HOST, talks to Temporal and
  * to its own database (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL) until SIGINT/SIGTERM.
+ * With NATS_URL it also runs the choreographed trips' projection into that database.
  */
 import type { Client } from '@temporalio/client';
+import type { NatsConnection } from 'nats';
+import pino from 'pino';
+import { startTripProjection } from '../choreography/consumers';
 import { loadConfig } from '../config';
+import type { RunningConsumer } from '../inbox/jetstream-consumer';
+import { connectNats, streamSettingsFrom } from '../outbox/nats-stream';
 import type { Db } from '../db/knex';
 import { connectClient } from '../temporal/connection';
 import { openApiDatabase } from '../trips/trip-records';
@@ -14,9 +20,23 @@ async function main(): Promise<void> {
   if (config.api.tokens.size === 0) console.warn('API_TOKENS is empty: every trip request will be answered 401');
   let db: Db | undefined;
   let client: Client | undefined;
+  let nc: NatsConnection | undefined;
+  let projection: RunningConsumer | undefined;
   try {
     db = await openApiDatabase(config);
     client = await connectClient(config);
+    if (config.natsUrl) {
+      nc = await connectNats(config.natsUrl, 'trip-api');
+      projection = await startTripProjection(
+        nc,
+        {
+          ...streamSettingsFrom(config.natsUrl, config.outbox),
+          ackWaitMs: config.choreography.ackWaitMs,
+          logger: pino({ level: config.logLevel, base: { process: 'api', consumer: 'choreography-projection' } }),
+        },
+        db,
+      );
+    }
     const app = buildApp({ db, temporalClient: client, config, logger: { level: config.logLevel } });
     const stopped = new Promise<void>((resolve) => {
       const stop = () => void app.close().then(resolve, resolve);
@@ -27,6 +47,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ msg: 'trip API listening', url: address.replace('0.0.0.0', '127.0.0.1') }));
     await stopped;
   } finally {
+    await projection?.stop();
+    await nc?.close();
     await client?.connection.close();
     await db?.destroy();
   }

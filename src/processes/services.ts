@@ -1,8 +1,13 @@
 /**
  * `npm run services [-- flight hotel …]`: runs the booking services (all four by default), each
- * on its own port with its own database, until SIGINT/SIGTERM.
+ * on its own port with its own database, until SIGINT/SIGTERM. With NATS_URL each one is also a
+ * participant of the choreographed trip (src/choreography/), on the same database and keys.
  */
+import pino from 'pino';
+import { startStepParticipant } from '../choreography/consumers';
 import { BOOKING_SERVICES, loadConfig, type BookingServiceName } from '../config';
+import type { RunningConsumer } from '../inbox/jetstream-consumer';
+import { connectNats, streamSettingsFrom } from '../outbox/nats-stream';
 import { startBookingService, type RunningService } from '../services/booking-service';
 
 async function main(): Promise<void> {
@@ -15,7 +20,11 @@ async function main(): Promise<void> {
   }
   const names = (wanted.length > 0 ? wanted : [...BOOKING_SERVICES]) as BookingServiceName[];
   const running: RunningService[] = [];
+  const participants: RunningConsumer[] = [];
+  const nc = config.natsUrl ? await connectNats(config.natsUrl, `services-${names.join('-')}`) : undefined;
   const stop = async () => {
+    await Promise.allSettled(participants.map((p) => p.stop()));
+    await nc?.close();
     await Promise.allSettled(running.map((s) => s.close()));
     process.exit(0);
   };
@@ -24,8 +33,22 @@ async function main(): Promise<void> {
   for (const name of names) {
     const service = await startBookingService(name, config, { logger: { level: config.logLevel } });
     running.push(service);
+    if (nc && config.natsUrl) {
+      const options = {
+        ...streamSettingsFrom(config.natsUrl, config.outbox),
+        ackWaitMs: config.choreography.ackWaitMs,
+        logger: pino({ level: config.logLevel, base: { service: name, consumer: 'choreography' } }),
+      };
+      participants.push(await startStepParticipant(nc, options, service.context, name));
+    }
     console.log(
-      JSON.stringify({ msg: 'service listening', service: name, url: service.url, faults: config.faults ?? null }),
+      JSON.stringify({
+        msg: 'service listening',
+        service: name,
+        url: service.url,
+        faults: config.faults ?? null,
+        choreography: nc ? config.outbox.stream : null,
+      }),
     );
   }
 }

@@ -15,6 +15,7 @@ import { parseFaults, type Faults } from '../http/faults';
 import { newServiceStats, type ServiceContext, type ServiceStats } from '../http/idempotent-route';
 import { createHttpApp } from '../http/app';
 import { paymentMigrations, registerPaymentRoutes } from './payment/payment-app';
+import { registerTwoPhaseRoutes } from './two-phase-participant';
 
 /** Service keys are kept far longer than any saga can retry a step (tombstones included). */
 export const SERVICE_KEY_RETENTION_MS = 30 * 86_400_000;
@@ -33,28 +34,34 @@ export interface BookingServiceDeps {
   logger?: boolean | { level: string };
 }
 
-export function buildApp(deps: BookingServiceDeps): FastifyInstance {
-  const app = createHttpApp({ logger: deps.logger });
+/** The context every keyed operation of a service runs in (its HTTP routes and its event handlers alike). */
+export function createServiceContext(deps: BookingServiceDeps): ServiceContext {
   const store = new IdempotencyStore(deps.db, {
     lockTimeoutMs: SERVICE_LOCK_TIMEOUT_MS,
     retentionMs: SERVICE_KEY_RETENTION_MS,
   });
-  // Keys (tombstones included) are purged once past their retention, like the API's.
-  let purgeJob: PurgeJob | undefined;
-  app.addHook('onReady', async () => {
-    purgeJob = startPurgeJob(store, SERVICE_PURGE_INTERVAL_MS, app.log);
-  });
-  app.addHook('onClose', async () => purgeJob?.stop());
-  const ctx: ServiceContext = {
+  return {
     db: deps.db,
     store,
     scope: deps.name,
     faults: deps.faults ?? parseFaults(undefined),
     stats: deps.stats ?? newServiceStats(),
   };
+}
+
+export function buildApp(deps: BookingServiceDeps, ctx: ServiceContext = createServiceContext(deps)): FastifyInstance {
+  const app = createHttpApp({ logger: deps.logger });
+  // Keys (tombstones included) are purged once past their retention, like the API's.
+  let purgeJob: PurgeJob | undefined;
+  app.addHook('onReady', async () => {
+    purgeJob = startPurgeJob(ctx.store, SERVICE_PURGE_INTERVAL_MS, app.log);
+  });
+  app.addHook('onClose', async () => purgeJob?.stop());
   app.get('/healthz', async () => ({ status: 'ok', service: deps.name }));
   if (deps.name === 'payment') registerPaymentRoutes(app, ctx);
   else registerInventoryRoutes(app, ctx, CATALOGS[deps.name] as Parameters<typeof registerInventoryRoutes>[2]);
+  // The two-phase-commit flavour's participant (answers 503 unless on PostgreSQL with prepared transactions).
+  registerTwoPhaseRoutes(app, ctx, deps.name);
   return app;
 }
 
@@ -64,6 +71,8 @@ export interface RunningService {
   db: Db;
   url: string;
   stats: ServiceStats;
+  /** What its keyed operations run in; a choreography participant shares it. */
+  context: ServiceContext;
   close(): Promise<void>;
 }
 
@@ -75,7 +84,9 @@ export async function startBookingService(
 ): Promise<RunningService> {
   const db = await openDatabase(name, config, { migrations: migrationsFor(name) });
   const stats = newServiceStats();
-  const app = buildApp({ name, db, faults: parseFaults(config.faults), stats, logger: options.logger });
+  const deps: BookingServiceDeps = { name, db, faults: parseFaults(config.faults), stats, logger: options.logger };
+  const context = createServiceContext(deps);
+  const app = buildApp(deps, context);
   try {
     const address = await app.listen({ host: config.host, port: options.port ?? config.services[name].port });
     return {
@@ -83,6 +94,7 @@ export async function startBookingService(
       app,
       db,
       stats,
+      context,
       url: address.replace('0.0.0.0', '127.0.0.1'),
       close: async () => {
         await app.close();

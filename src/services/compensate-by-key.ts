@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { cancelRequestSchema, type CancelOutcome } from '../http/common-schemas';
-import { handleIdempotent, type ServiceContext } from '../http/idempotent-route';
+import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../http/idempotent-route';
 import { badRequest, HttpProblem } from '../http/problem';
 import { describeIssues } from '../shared/trip-schema';
 import { announceRow, type KeyedRow, type RowEvent, undoKeyedRow } from './keyed-rows';
@@ -59,32 +59,38 @@ export interface UndoRoute<Status extends string, Row extends KeyedRow<Status>> 
   release?: (row: Row, trx: Knex.Transaction) => Promise<void>;
 }
 
-/** Registers a compensation endpoint: undo by the forward key, once, with a tombstone when nothing came yet. */
+/** The compensation endpoint's handler: undo by the forward key, once, with a tombstone when nothing came yet. */
+export function undoHandler<Status extends string, Row extends KeyedRow<Status>>(
+  ctx: ServiceContext,
+  route: UndoRoute<Status, Row>,
+): IdempotentHandler<{ tripId: string; idempotencyKey: string }> {
+  const requestName = route.path.split('/').pop();
+  const { undone } = route.status;
+  return {
+    parse: (body) => {
+      const parsed = cancelRequestSchema.safeParse(body);
+      if (!parsed.success) throw badRequest(`invalid ${requestName} request`, describeIssues(parsed.error));
+      return parsed.data;
+    },
+    execute: ({ idempotencyKey }, trx) =>
+      compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
+        const undo = await undoKeyedRow<Status, Row>(trx, route.table, idempotencyKey, route.status);
+        if (undo.kind === 'none') return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
+        if (undo.kind === 'undone') {
+          await route.release?.(undo.row, trx);
+          await announceRow(trx, undo.row, route.event);
+        }
+        const outcome = undo.kind === 'undone' ? undone : (`ALREADY_${undone}` as const);
+        return { outcome, idempotencyKey, ...route.show(undo.row) };
+      }),
+  };
+}
+
+/** Registers a compensation endpoint (`undoHandler` at `route.path`). */
 export function registerUndoRoute<Status extends string, Row extends KeyedRow<Status>>(
   app: FastifyInstance,
   ctx: ServiceContext,
   route: UndoRoute<Status, Row>,
 ): void {
-  const requestName = route.path.split('/').pop();
-  const { undone } = route.status;
-  app.post(route.path, (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body) => {
-        const parsed = cancelRequestSchema.safeParse(body);
-        if (!parsed.success) throw badRequest(`invalid ${requestName} request`, describeIssues(parsed.error));
-        return parsed.data;
-      },
-      execute: ({ idempotencyKey }, trx) =>
-        compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
-          const undo = await undoKeyedRow<Status, Row>(trx, route.table, idempotencyKey, route.status);
-          if (undo.kind === 'none') return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
-          if (undo.kind === 'undone') {
-            await route.release?.(undo.row, trx);
-            await announceRow(trx, undo.row, route.event);
-          }
-          const outcome = undo.kind === 'undone' ? undone : (`ALREADY_${undone}` as const);
-          return { outcome, idempotencyKey, ...route.show(undo.row) };
-        }),
-    }),
-  );
+  app.post(route.path, (request, reply) => handleIdempotent(ctx, request, reply, undoHandler(ctx, route)));
 }

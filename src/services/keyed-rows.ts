@@ -29,13 +29,18 @@ export function announceRow<Row extends KeyedRow<string>>(
   trx: Knex.Transaction,
   row: Row,
   event: RowEvent<Row>,
+  options: { notify?: boolean } = {},
 ): Promise<string> {
-  return appendEvent(trx, {
-    aggregateType: event.aggregateType,
-    aggregateId: row.id,
-    eventType: event.eventType,
-    payload: event.payload(row),
-  });
+  return appendEvent(
+    trx,
+    {
+      aggregateType: event.aggregateType,
+      aggregateId: row.id,
+      eventType: event.eventType,
+      payload: event.payload(row),
+    },
+    options,
+  );
 }
 
 /** Inserts the row a forward request creates and its outbox event, in one transaction; returns the row. */
@@ -44,11 +49,12 @@ export async function insertKeyedRow<Row extends KeyedRow<string>>(
   table: string,
   fields: Omit<Row, 'id' | 'created_at' | 'updated_at'>,
   event: RowEvent<Row>,
+  options: { notify?: boolean } = {},
 ): Promise<Row> {
   const now = Date.now();
   const row = { id: randomUUID(), ...fields, created_at: now, updated_at: now } as Row;
   await trx(table).insert(row);
-  await announceRow(trx, row, event);
+  await announceRow(trx, row, event, options);
   return row;
 }
 

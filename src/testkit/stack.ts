@@ -38,19 +38,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './free-port';
+
+export { freePort };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const temporal = options.temporalAddress ? undefined : (options.temporal ?? (await devServerEnv()));

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import type { Config } from '../config';
 import { openDatabase, type Db } from '../db/knex';
 import type { Migration } from '../db/migrations';
+import { choreographyInboxMigration } from '../inbox/inbox';
 import { idempotencyMigration } from '../idempotency/store';
 import { outboxMigrations } from '../outbox/outbox-table';
 import type { TripRequest, TripView } from '../shared/trip';
@@ -29,8 +30,24 @@ export const tripsMigration: Migration = {
   },
 };
 
+/** Which saga flavour runs each trip (`orchestrated` for the rows of before flavours). */
+export const tripFlavorMigration: Migration = {
+  name: '0003_trip_flavor',
+  async up(db) {
+    await db.schema.alterTable('trips', (t) => {
+      t.string('flavor', 16).notNullable().defaultTo('orchestrated');
+    });
+  },
+};
+
 /** Every migration of the API database, in order (other modules append theirs here). */
-export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration, ...outboxMigrations];
+export const apiMigrations: Migration[] = [
+  idempotencyMigration,
+  tripsMigration,
+  ...outboxMigrations,
+  tripFlavorMigration,
+  choreographyInboxMigration,
+];
 
 export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
   return openDatabase('api', config, { migrations: apiMigrations });
@@ -39,6 +56,8 @@ export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>)
 export interface TripRecord {
   tripId: string;
   principal: string | null;
+  /** The saga flavour that runs the trip (`orchestrated`, `choreographed`, `2pc`). */
+  flavor: string;
   customerId: string;
   status: TripStatus;
   request: TripRequest;
@@ -50,6 +69,7 @@ export interface TripRecord {
 interface TripRow {
   trip_id: string;
   principal: string | null;
+  flavor: string;
   customer_id: string;
   status: string;
   request: string;
@@ -62,6 +82,7 @@ function toRecord(row: TripRow): TripRecord {
   return {
     tripId: row.trip_id,
     principal: row.principal,
+    flavor: row.flavor,
     customerId: row.customer_id,
     status: row.status as TripStatus,
     request: JSON.parse(row.request) as TripRequest,
@@ -74,16 +95,18 @@ function toRecord(row: TripRow): TripRecord {
 /**
  * Records a trip when it is requested; a second insert of the same trip is ignored, except that
  * it names the principal of a row the worker recorded first (its end record knows no principal).
+ * Returns whether this call inserted it.
  */
 export async function insertTrip(
   db: Knex,
-  trip: { tripId: string; principal: string | null; request: TripRequest; status: TripStatus },
-): Promise<void> {
+  trip: { tripId: string; principal: string | null; request: TripRequest; status: TripStatus; flavor?: string },
+): Promise<boolean> {
   const now = Date.now();
-  await db('trips')
+  const inserted = await db('trips')
     .insert({
       trip_id: trip.tripId,
       principal: trip.principal,
+      flavor: trip.flavor ?? 'orchestrated',
       customer_id: trip.request.customerId,
       status: trip.status,
       request: JSON.stringify(trip.request),
@@ -92,10 +115,12 @@ export async function insertTrip(
       updated_at: now,
     })
     .onConflict('trip_id')
-    .ignore();
+    .ignore()
+    .returning('trip_id');
   if (trip.principal !== null) {
     await db('trips').where({ trip_id: trip.tripId }).whereNull('principal').update({ principal: trip.principal });
   }
+  return inserted.length > 0;
 }
 
 /**

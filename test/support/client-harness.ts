@@ -35,7 +35,11 @@ export function useClientHarness(extraEnv: NodeJS.ProcessEnv = {}): ClientHarnes
     async client(...argv) {
       const out: string[] = [];
       const err: string[] = [];
-      const env = { TEMPORAL_ADDRESS: started().config.temporal.address, ...extraEnv };
+      const env = {
+        TEMPORAL_ADDRESS: started().config.temporal.address,
+        DATA_DIR: started().config.dataDir,
+        ...extraEnv,
+      };
       const code = await runClient(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
       return { code, out, err };
     },

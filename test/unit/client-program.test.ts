@@ -67,8 +67,6 @@ describe('bad usage', () => {
     [['list', '--status', 'NOPE'], /--status must be one of PENDING, BOOKING/],
     [['list', '--limit', '0'], /--limit must be a whole number/],
     [['book', 'trip.json', '--id', 'no spaces'], /--id may use letters/],
-    [['book', 'trip.json', '--flavor', '2pc'], /--flavor 2pc is not available yet; available: orchestrated/],
-    [['book', 'trip.json', '--flavor', 'choreographed'], /not available yet/],
   ])('refuses the values of %j with a UsageError', (argv, message) => {
     expect(() => parse(...argv)).toThrow(UsageError);
     expect(() => parse(...argv)).toThrow(message);
@@ -99,6 +97,10 @@ describe('flags', () => {
     const full = { name: 'book', file: 'trip.json', id: 'my-trip', wait: true, json: true, flavor: 'orchestrated' };
     expect(command('book', 'trip.json', '--id', 'my-trip', '--wait', '--json')).toEqual(full);
     expect(command('book', '--json', '--id=my-trip', '--wait', 'trip.json', '--flavor', 'orchestrated')).toEqual(full);
+    expect(command('book', 'trip.json', '--id', 'my-trip', '--wait', '--json', '--flavor', 'choreographed')).toEqual({
+      ...full,
+      flavor: 'choreographed',
+    });
   });
 
   it('reads status, cancel and list', () => {

@@ -1,7 +1,7 @@
 /**
  * One way to start a trip: startBookTrip starts `bookTrip` with the trip's start options and the
- * once-per-id policies, and says whether it started a run. The client, the launcher and the API
- * all call it; nothing else in src/ starts `bookTrip`.
+ * once-per-id policies, and says whether it started a run. The launcher and the flavour dispatch
+ * (which the client and the API use) call it; nothing else in src/ starts `bookTrip`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,7 +43,11 @@ it('is the only place in src/ that starts bookTrip, and the client, launcher and
     .filter((f) => /workflow\.(start|execute|signalWithStart)\(\s*bookTrip\b/.test(fs.readFileSync(f, 'utf8')))
     .map((f) => path.relative(root, f));
   expect(starters).toEqual(['trips/trip-workflows.ts']);
-  for (const user of ['client/cli.ts', 'dev/embedded-stack.ts', 'api/trip-routes.ts']) {
+  for (const user of ['flavors/trip-flavors.ts', 'dev/embedded-stack.ts']) {
     expect(fs.readFileSync(path.join(root, user), 'utf8')).toMatch(/\bstartBookTrip\(/);
+  }
+  // The client and the API start every flavour through the flavour dispatch (src/flavors/).
+  for (const user of ['client/cli.ts', 'api/trip-routes.ts']) {
+    expect(fs.readFileSync(path.join(root, user), 'utf8')).toMatch(/\bstartTrip\(/);
   }
 });

@@ -7,9 +7,9 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { describeIssues } from '../../shared/trip-schema';
 import { badRequest, HttpProblem } from '../../http/problem';
-import { registerUndoRoute } from '../compensate-by-key';
+import { registerUndoRoute, undoHandler, type UndoRoute } from '../compensate-by-key';
 import { insertKeyedRow, type KeyedRow } from '../keyed-rows';
-import { handleIdempotent, type ServiceContext } from '../../http/idempotent-route';
+import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../../http/idempotent-route';
 import { tripIdSchema } from '../../http/common-schemas';
 import type { InventoryCatalog } from './catalog';
 
@@ -52,75 +52,116 @@ async function allocate(trx: Knex, resourceId: string, capacity: number, days: s
   return true;
 }
 
+/** Validates a reservation body (tripId + the catalog's request) and finds the resource's capacity. */
+export async function parseReservation<T extends object>(
+  db: Knex,
+  catalog: InventoryCatalog<T>,
+  body: unknown,
+): Promise<ReservationInput<T>> {
+  const parsed = z.object({ tripId: tripIdSchema }).and(catalog.schema).safeParse(body);
+  if (!parsed.success) throw badRequest('invalid reservation request', describeIssues(parsed.error));
+  const resource = await db('resources')
+    .where({ id: catalog.resourceOf(parsed.data) })
+    .first();
+  if (!resource) {
+    throw new HttpProblem(
+      422,
+      `UNKNOWN_${catalog.kind.toUpperCase()}`,
+      `Unknown ${catalog.kind}`,
+      catalog.label(parsed.data),
+    );
+  }
+  return { req: parsed.data, capacity: Number(resource.capacity_per_day) };
+}
+
+export interface ReservationInput<T> {
+  req: T & { tripId: string };
+  capacity: number;
+}
+
+const announced = (catalog: Pick<InventoryCatalog<unknown>, 'kind'>) => ({
+  aggregateType: 'reservation',
+  payload: (row: ReservationRow) => ({ service: catalog.kind, ...reservationView(row) }),
+});
+
+/**
+ * The business operation of every flavour (saga route, choreography step, 2PC prepare): take the
+ * capacity, write the reservation keyed by `key` and its outbox event, all through `trx`.
+ * Throws SOLD_OUT (409) when full.
+ */
+export async function reserveInventory<T extends object>(
+  trx: Knex.Transaction,
+  catalog: InventoryCatalog<T>,
+  { req, capacity }: ReservationInput<T>,
+  key: string,
+  options: { notify?: boolean } = {},
+): Promise<ReservationRow> {
+  const days = catalog.daysOf(req);
+  const quantity = catalog.quantityOf(req);
+  const resourceId = catalog.resourceOf(req);
+  if (!(await allocate(trx, resourceId, capacity, days, quantity))) {
+    throw new HttpProblem(409, 'SOLD_OUT', 'Sold out', `no availability for ${catalog.label(req)}`);
+  }
+  const { tripId, ...details } = req;
+  return insertKeyedRow<ReservationRow>(
+    trx,
+    'reservations',
+    {
+      trip_id: tripId,
+      idempotency_key: key,
+      resource_id: resourceId,
+      days: JSON.stringify(days),
+      quantity,
+      details: JSON.stringify(details),
+      status: 'ACTIVE',
+    },
+    { ...announced(catalog), eventType: 'ReservationCreated' },
+    options,
+  );
+}
+
+/** `POST /reservations`: reserve by key (also what a choreography participant runs on its event). */
+export function reserveHandler<T extends object>(catalog: InventoryCatalog<T>): IdempotentHandler<ReservationInput<T>> {
+  return {
+    parse: (body, db) => parseReservation(db, catalog, body),
+    execute: async (input, trx, key) => {
+      const row = await reserveInventory(trx, catalog, input, key);
+      return { status: 201, body: reservationView(row) };
+    },
+  };
+}
+
+/** How a reservation is undone: status, the inventory it gives back, the event that says so. */
+function reservationUndo(
+  catalog: Pick<InventoryCatalog<unknown>, 'kind'>,
+): UndoRoute<ReservationRow['status'], ReservationRow> {
+  return {
+    path: '/reservations/cancel',
+    table: 'reservations',
+    status: { active: 'ACTIVE', undone: 'CANCELLED' },
+    show: (row) => ({ reservation: reservationView(row) }),
+    event: { ...announced(catalog), eventType: 'ReservationCancelled' },
+    release: async (row, trx) => {
+      for (const day of JSON.parse(row.days) as string[]) {
+        await trx('allocations').where({ resource_id: row.resource_id, day }).decrement('reserved', row.quantity);
+      }
+    },
+  };
+}
+
+/** `POST /reservations/cancel`: undo whatever the forward key created (a tombstone if nothing yet). */
+export function cancelReservationHandler(ctx: ServiceContext, catalog: Pick<InventoryCatalog<unknown>, 'kind'>) {
+  return undoHandler(ctx, reservationUndo(catalog));
+}
+
 /** Registers the inventory routes of one catalog on an app. */
 export function registerInventoryRoutes<T extends object>(
   app: FastifyInstance,
   ctx: ServiceContext,
   catalog: InventoryCatalog<T>,
 ): void {
-  const bodySchema = z.object({ tripId: tripIdSchema }).and(catalog.schema);
-  const announced = {
-    aggregateType: 'reservation',
-    payload: (row: ReservationRow) => ({ service: catalog.kind, ...reservationView(row) }),
-  };
-
-  app.post('/reservations', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: async (body, db) => {
-        const parsed = bodySchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid reservation request', describeIssues(parsed.error));
-        const resource = await db('resources')
-          .where({ id: catalog.resourceOf(parsed.data) })
-          .first();
-        if (!resource) {
-          throw new HttpProblem(
-            422,
-            `UNKNOWN_${catalog.kind.toUpperCase()}`,
-            `Unknown ${catalog.kind}`,
-            catalog.label(parsed.data),
-          );
-        }
-        return { req: parsed.data, capacity: Number(resource.capacity_per_day) };
-      },
-      execute: async ({ req, capacity }, trx, key) => {
-        const days = catalog.daysOf(req);
-        const quantity = catalog.quantityOf(req);
-        const resourceId = catalog.resourceOf(req);
-        if (!(await allocate(trx, resourceId, capacity, days, quantity))) {
-          throw new HttpProblem(409, 'SOLD_OUT', 'Sold out', `no availability for ${catalog.label(req)}`);
-        }
-        const { tripId, ...details } = req as T & { tripId: string };
-        const row = await insertKeyedRow<ReservationRow>(
-          trx,
-          'reservations',
-          {
-            trip_id: tripId,
-            idempotency_key: key,
-            resource_id: resourceId,
-            days: JSON.stringify(days),
-            quantity,
-            details: JSON.stringify(details),
-            status: 'ACTIVE',
-          },
-          { ...announced, eventType: 'ReservationCreated' },
-        );
-        return { status: 201, body: reservationView(row) };
-      },
-    }),
-  );
-
-  registerUndoRoute<ReservationRow['status'], ReservationRow>(app, ctx, {
-    path: '/reservations/cancel',
-    table: 'reservations',
-    status: { active: 'ACTIVE', undone: 'CANCELLED' },
-    show: (row) => ({ reservation: reservationView(row) }),
-    event: { ...announced, eventType: 'ReservationCancelled' },
-    release: async (row, trx) => {
-      for (const day of JSON.parse(row.days) as string[]) {
-        await trx('allocations').where({ resource_id: row.resource_id, day }).decrement('reserved', row.quantity);
-      }
-    },
-  });
+  app.post('/reservations', (request, reply) => handleIdempotent(ctx, request, reply, reserveHandler(catalog)));
+  registerUndoRoute(app, ctx, reservationUndo(catalog));
 
   app.get('/reservations', async (request) => {
     const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);

@@ -1,5 +1,6 @@
 /** Tables of an inventory service: resources, per-day allocations and reservations. */
 import type { Migration } from '../../db/migrations';
+import { choreographyInboxMigration } from '../../inbox/inbox';
 import { idempotencyMigration } from '../../idempotency/store';
 import { outboxMigrations } from '../../outbox/outbox-table';
 import { createKeyedTable } from '../keyed-rows';
@@ -32,5 +33,6 @@ export function inventoryMigrations(catalog: InventoryCatalog<unknown>): Migrati
       },
     },
     ...outboxMigrations,
+    choreographyInboxMigration,
   ];
 }

@@ -6,19 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import type { EventEnvelope } from '../../outbox/event';
 import { emailForEvent } from './email-for-event';
 
-export const envelopeSchema = z.object({
-  id: z.string().uuid(),
-  source: z.string().min(1).max(32),
-  aggregateType: z.string().min(1).max(64),
-  aggregateId: z.string().min(1).max(255),
-  type: z.string().min(1).max(64),
-  payload: z.unknown(),
-  createdAt: z.number().int().nonnegative(),
-});
+export { envelopeSchema } from '../../inbox/jetstream-consumer';
 
 export type ApplyOutcome = 'applied' | 'duplicate';
 

@@ -3,15 +3,17 @@
  * tombstone when the charge has not arrived yet), and audit reads.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Migration } from '../../db/migrations';
+import { choreographyInboxMigration } from '../../inbox/inbox';
 import { idempotencyMigration } from '../../idempotency/store';
 import { outboxMigrations } from '../../outbox/outbox-table';
 import { describeIssues, paymentSchema } from '../../shared/trip-schema';
-import { registerUndoRoute } from '../compensate-by-key';
+import { registerUndoRoute, undoHandler, type UndoRoute } from '../compensate-by-key';
 import { createKeyedTable, insertKeyedRow, type KeyedRow } from '../keyed-rows';
 import { tripIdSchema } from '../../http/common-schemas';
-import { handleIdempotent, type ServiceContext } from '../../http/idempotent-route';
+import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../../http/idempotent-route';
 import { badRequest, HttpProblem } from '../../http/problem';
 
 /** Test tokens: these succeed; `tok_declined` is always declined; anything else is unknown. */
@@ -37,6 +39,7 @@ export const paymentMigrations: Migration[] = [
     },
   },
   ...outboxMigrations,
+  choreographyInboxMigration,
 ];
 
 export function chargeView(row: ChargeRow) {
@@ -54,54 +57,80 @@ export function chargeView(row: ChargeRow) {
 }
 
 const chargeRequestSchema = z.object({ tripId: tripIdSchema }).and(paymentSchema);
+export type ChargeRequest = z.infer<typeof chargeRequestSchema>;
 const announced = { aggregateType: 'charge', payload: chargeView };
 
-export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext): void {
-  app.post('/charges', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body) => {
-        const parsed = chargeRequestSchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid charge request', describeIssues(parsed.error));
-        const { token } = parsed.data;
-        if (token !== DECLINED_TOKEN && !APPROVED_TOKENS.includes(token)) {
-          throw new HttpProblem(422, 'UNKNOWN_TOKEN', 'Unknown payment token', `token ending ${token.slice(-4)}`);
-        }
-        return parsed.data;
-      },
-      execute: async (req, trx, key) => {
-        if (req.token === DECLINED_TOKEN) {
-          throw new HttpProblem(
-            402,
-            'PAYMENT_DECLINED',
-            'The card was declined',
-            `charge of ${req.amountCents} ${req.currency}`,
-          );
-        }
-        const row = await insertKeyedRow<ChargeRow>(
-          trx,
-          'charges',
-          {
-            trip_id: req.tripId,
-            idempotency_key: key,
-            token_last4: req.token.slice(-4),
-            amount_cents: req.amountCents,
-            currency: req.currency,
-            status: 'CAPTURED',
-          },
-          { ...announced, eventType: 'ChargeCaptured' },
-        );
-        return { status: 201, body: chargeView(row) };
-      },
-    }),
-  );
+/** Validates a charge body; an unknown token is refused before anything is stored. */
+export function parseCharge(body: unknown): ChargeRequest {
+  const parsed = chargeRequestSchema.safeParse(body);
+  if (!parsed.success) throw badRequest('invalid charge request', describeIssues(parsed.error));
+  const { token } = parsed.data;
+  if (token !== DECLINED_TOKEN && !APPROVED_TOKENS.includes(token)) {
+    throw new HttpProblem(422, 'UNKNOWN_TOKEN', 'Unknown payment token', `token ending ${token.slice(-4)}`);
+  }
+  return parsed.data;
+}
 
-  registerUndoRoute<ChargeRow['status'], ChargeRow>(app, ctx, {
-    path: '/charges/refund',
-    table: 'charges',
-    status: { active: 'CAPTURED', undone: 'REFUNDED' },
-    show: (row) => ({ charge: chargeView(row) }),
-    event: { ...announced, eventType: 'ChargeRefunded' },
-  });
+/**
+ * The business operation of every flavour (saga route, choreography step, 2PC prepare): capture
+ * the charge keyed by `key` and its outbox event through `trx`. Throws PAYMENT_DECLINED (402)
+ * for the declined token.
+ */
+export async function captureCharge(
+  trx: Knex.Transaction,
+  req: ChargeRequest,
+  key: string,
+  options: { notify?: boolean } = {},
+): Promise<ChargeRow> {
+  if (req.token === DECLINED_TOKEN) {
+    throw new HttpProblem(
+      402,
+      'PAYMENT_DECLINED',
+      'The card was declined',
+      `charge of ${req.amountCents} ${req.currency}`,
+    );
+  }
+  return insertKeyedRow<ChargeRow>(
+    trx,
+    'charges',
+    {
+      trip_id: req.tripId,
+      idempotency_key: key,
+      token_last4: req.token.slice(-4),
+      amount_cents: req.amountCents,
+      currency: req.currency,
+      status: 'CAPTURED',
+    },
+    { ...announced, eventType: 'ChargeCaptured' },
+    options,
+  );
+}
+
+/** `POST /charges`: capture by key (also what a choreography participant runs on its event). */
+export function chargeHandler(): IdempotentHandler<ChargeRequest> {
+  return {
+    parse: (body) => parseCharge(body),
+    execute: async (req, trx, key) => {
+      const row = await captureCharge(trx, req, key);
+      return { status: 201, body: chargeView(row) };
+    },
+  };
+}
+
+const chargeUndo: UndoRoute<ChargeRow['status'], ChargeRow> = {
+  path: '/charges/refund',
+  table: 'charges',
+  status: { active: 'CAPTURED', undone: 'REFUNDED' },
+  show: (row) => ({ charge: chargeView(row) }),
+  event: { ...announced, eventType: 'ChargeRefunded' },
+};
+
+/** `POST /charges/refund`: refund whatever the forward key captured (a tombstone if nothing yet). */
+export const refundHandler = (ctx: ServiceContext) => undoHandler(ctx, chargeUndo);
+
+export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  app.post('/charges', (request, reply) => handleIdempotent(ctx, request, reply, chargeHandler()));
+  registerUndoRoute(app, ctx, chargeUndo);
 
   app.get('/charges', async (request) => {
     const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);

@@ -1,0 +1,107 @@
+/**
+ * A durable JetStream pull consumer with explicit ack, for any inbox consumer (notifications, the
+ * choreography's participants and projection). An event is acked only after `apply` committed
+ * (or found it a duplicate); a failure naks it for redelivery; `apply` answering `no-ack`
+ * leaves it unacked, as a crash after commit would, so JetStream redelivers it after `ackWaitMs`.
+ */
+import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { aggregateKey, type EventEnvelope } from '../outbox/event';
+import { ensureStream, type StreamSettings } from '../outbox/nats-stream';
+
+/** The wire envelope as a consumer validates it. */
+export const envelopeSchema = z.object({
+  id: z.string().uuid(),
+  source: z.string().min(1).max(32),
+  aggregateType: z.string().min(1).max(64),
+  aggregateId: z.string().min(1).max(255),
+  type: z.string().min(1).max(64),
+  payload: z.unknown(),
+  createdAt: z.number().int().nonnegative(),
+});
+
+export type ConsumeOutcome = 'ack' | 'no-ack';
+
+export interface DurableConsumerOptions extends StreamSettings {
+  durable: string;
+  /** Defaults to every subject of the stream (`<prefix>.>`). */
+  filterSubject?: string;
+  /** How long JetStream waits for an ack before redelivering (default 30 s). */
+  ackWaitMs?: number;
+  apply(event: EventEnvelope): Promise<ConsumeOutcome>;
+  logger?: Logger;
+  /** How many aggregates are applied in parallel (events of one aggregate never are). */
+  concurrency?: number;
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+export async function startDurableConsumer(
+  nc: NatsConnection,
+  options: DurableConsumerOptions,
+): Promise<RunningConsumer> {
+  const jsm = await nc.jetstreamManager();
+  await ensureStream(jsm, options);
+  try {
+    await jsm.consumers.info(options.stream, options.durable);
+  } catch {
+    try {
+      await jsm.consumers.add(options.stream, {
+        durable_name: options.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: options.filterSubject ?? `${options.subjectPrefix}.>`,
+        ack_wait: nanos(options.ackWaitMs ?? 30_000),
+      });
+    } catch (err) {
+      // Another replica created it in between.
+      if (!/already in use|exists/i.test(String((err as Error).message))) throw err;
+    }
+  }
+  const consumer = await nc.jetstream().consumers.get(options.stream, options.durable);
+  const messages = await consumer.consume({ max_messages: 256 });
+  const handle = async (m: JsMsg, event: EventEnvelope) => {
+    try {
+      if ((await options.apply(event)) === 'ack') m.ack();
+    } catch (err) {
+      options.logger?.warn({ err, seq: m.seq, type: event.type }, 'event failed; asking for redelivery');
+      m.nak(1000);
+    }
+  };
+  // Events of one aggregate are applied one after another, in stream order; different
+  // aggregates in parallel (bounded), which is where the throughput comes from.
+  const chains = new Map<string, Promise<void>>();
+  const limit = options.concurrency ?? 16;
+  const done = (async () => {
+    for await (const m of messages) {
+      let event: EventEnvelope;
+      try {
+        const parsed = envelopeSchema.safeParse(JSON.parse(m.string()));
+        if (!parsed.success) throw new Error(parsed.error.message);
+        event = parsed.data;
+      } catch (err) {
+        // Malformed forever: acking is the only way not to see it again; it is logged.
+        options.logger?.error({ err, seq: m.seq, subject: m.subject }, 'dropping a malformed event');
+        m.ack();
+        continue;
+      }
+      while (chains.size >= limit) await Promise.race(chains.values());
+      const key = aggregateKey(event.aggregateType, event.aggregateId);
+      const next = (chains.get(key) ?? Promise.resolve()).then(() => handle(m, event));
+      chains.set(key, next);
+      void next.then(() => {
+        if (chains.get(key) === next) chains.delete(key);
+      });
+    }
+    await Promise.all(chains.values());
+  })();
+  return {
+    async stop() {
+      await messages.close().catch(() => undefined);
+      await done.catch(() => undefined);
+    },
+  };
+}
