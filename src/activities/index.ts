@@ -6,16 +6,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BookingServiceName } from '../config';
 import { FailureType } from '../shared/failures';
-import {
-  type CarRequest,
-  type FlightRequest,
-  type HotelRequest,
-  type PaymentRequest,
-  stepKey,
-  type StepName,
-  type TripRequest,
-  type TripView,
-} from '../shared/trip';
+import { SAGA_STEPS, stepDef, type UndoActivityName } from '../shared/saga-steps';
+import { stepKey, type StepName, type TripRequest, type TripView } from '../shared/trip';
 import { postIdempotent } from './service-client';
 
 export interface ActivityDeps {
@@ -37,12 +29,12 @@ export interface CompensationResult {
   outcome: string;
 }
 
-const ROUTES: Record<StepName, { forward: string; undo: string }> = {
-  flight: { forward: '/reservations', undo: '/reservations/cancel' },
-  hotel: { forward: '/reservations', undo: '/reservations/cancel' },
-  car: { forward: '/reservations', undo: '/reservations/cancel' },
-  payment: { forward: '/charges', undo: '/charges/refund' },
+/** One forward activity per step (`reserveFlight(req.flight)`, …), named by the step table. */
+export type ForwardActivities = {
+  [D in (typeof SAGA_STEPS)[number] as D['forward']]: (req: TripRequest[D['step']]) => Promise<StepResult>;
 };
+/** One compensation per step (`cancelFlight(tripId?)`, …); the trip id defaults to the workflow's own. */
+export type UndoActivities = Record<UndoActivityName, (tripId?: string) => Promise<CompensationResult>>;
 
 export function createActivities(deps: ActivityDeps) {
   const timeoutMs = deps.requestTimeoutMs ?? 10_000;
@@ -65,7 +57,7 @@ export function createActivities(deps: ActivityDeps) {
     const { workflowId, signal } = current();
     const created = await postIdempotent<StepResult>({
       service: step,
-      url: deps.endpoints[step] + ROUTES[step].forward,
+      url: deps.endpoints[step] + stepDef(step).route.forward,
       idempotencyKey: stepKey(workflowId, step),
       body: { tripId: workflowId, ...details },
       timeoutMs,
@@ -81,7 +73,7 @@ export function createActivities(deps: ActivityDeps) {
     const forwardKey = stepKey(workflowId, step);
     const result = await postIdempotent<CompensationResult>({
       service: step,
-      url: deps.endpoints[step] + ROUTES[step].undo,
+      url: deps.endpoints[step] + stepDef(step).route.undo,
       idempotencyKey: `${forwardKey}:undo`,
       body: { tripId: workflowId, idempotencyKey: forwardKey },
       timeoutMs,
@@ -90,15 +82,14 @@ export function createActivities(deps: ActivityDeps) {
     return { outcome: result.outcome };
   }
 
+  // Built from the step table; the mapped types above give each one its own argument type.
+  const steps: Record<string, (arg: never) => Promise<unknown>> = {};
+  for (const def of SAGA_STEPS) {
+    steps[def.forward] = (req: object) => forward(def.step, req);
+    steps[def.undo] = (tripId?: string) => undo(def.step, tripId);
+  }
   return {
-    reserveFlight: (req: FlightRequest) => forward('flight', req),
-    reserveHotel: (req: HotelRequest) => forward('hotel', req),
-    reserveCar: (req: CarRequest) => forward('car', req),
-    capturePayment: (req: PaymentRequest) => forward('payment', req),
-    cancelFlight: (tripId?: string) => undo('flight', tripId),
-    cancelHotel: (tripId?: string) => undo('hotel', tripId),
-    cancelCar: (tripId?: string) => undo('car', tripId),
-    refundPayment: (tripId?: string) => undo('payment', tripId),
+    ...(steps as unknown as ForwardActivities & UndoActivities),
     /** The saga's end record (TripConfirmed / TripCompensated / TripCancelled through the outbox). */
     recordTripOutcome: async (view: TripView, request?: TripRequest): Promise<void> => {
       await deps.tripRecorder?.(view, request);

@@ -17,6 +17,7 @@ import { readTrip, runUrl } from '../trips/trip-view';
 import { startBookTrip } from '../trips/trip-workflows';
 import { waitForEmails } from '../services/notifications/wait-for-email';
 import { ChildProcesses, type Child } from './child-processes';
+import { DEV_SERVER_PERFORMANCE_ARGS } from './dev-server-args';
 import { PROJECT_ROOT } from './project-root';
 import { startTrip, waitForTripEnd, type FlavorDeps } from '../flavors';
 import { openApiDatabase } from '../trips/trip-records';
@@ -74,6 +75,7 @@ function temporalServerArgs(config: Config): string[] {
     '--log-level',
     'warn',
     ...DEV_SERVER_SEARCH_ATTRIBUTE_ARGS,
+    ...DEV_SERVER_PERFORMANCE_ARGS,
   ];
 }
 

@@ -5,13 +5,7 @@
  */
 import type { Context } from '@temporalio/activity';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-
-const FORWARD = new Set(['reserveFlight', 'reserveHotel', 'reserveCar', 'capturePayment']);
-const COMPENSATIONS = new Set(['cancelFlight', 'cancelHotel', 'cancelCar', 'refundPayment']);
-
-/** A saga step's role, by activity type; bookkeeping activities are `other`. */
-export const stepKind = (activityType: string): 'forward' | 'compensation' | 'other' =>
-  FORWARD.has(activityType) ? 'forward' : COMPENSATIONS.has(activityType) ? 'compensation' : 'other';
+import { stepKind } from '../shared/saga-steps';
 
 export const stepMetricsInterceptor: ActivityInterceptorsFactory = (ctx: Context) => ({
   inbound: {

@@ -30,8 +30,11 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions): string | un
     Runtime.install({
       logger: temporalLogger(options.logger),
       shutdownSignals: options.shutdownSignals,
-      telemetryOptions:
-        options.metricsPort > 0
+      telemetryOptions: {
+        // Core's own warnings (e.g. a workflow task that runs long local activities) go through
+        // pino too; printed natively they would break the JSON lines on stdout.
+        logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} },
+        ...(options.metricsPort > 0
           ? {
               metrics: {
                 prometheus: {
@@ -41,7 +44,8 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions): string | un
                 },
               },
             }
-          : undefined,
+          : {}),
+      },
     });
   } catch (err) {
     // A Runtime already exists (created implicitly by an earlier worker or connection).

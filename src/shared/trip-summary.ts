@@ -1,9 +1,9 @@
 /**
  * Human-readable one-liners for a trip and its steps: the run's static summary in the Web UI and
- * the summary of every activity ("Reserve flight UA100", "Cancel hotel H-NYC-1 (compensation)").
+ * the live step list (each step's own summaries are in saga-steps.ts).
  * Pure and deterministic: the workflow bundle imports it.
  */
-import type { StepName, TripRequest, TripView } from './trip';
+import type { TripRequest, TripView } from './trip';
 
 /** `123400, 'USD'` → `USD 1,234.00` (no Intl: identical in every sandbox). */
 export function formatMoney(amountCents: number, currency: string): string {
@@ -32,29 +32,6 @@ export function tripSummary(r: TripRequest): string {
     `car ${r.car.location}`,
     formatMoney(r.payment.amountCents, r.payment.currency),
   ].join(' · ');
-}
-
-/** The summary of each step's forward call and of its compensation. */
-export function stepSummaries(r: TripRequest): Record<StepName, { forward: string; undo: string }> {
-  const money = formatMoney(r.payment.amountCents, r.payment.currency);
-  return {
-    flight: {
-      forward: `Reserve flight ${r.flight.flightNumber} on ${r.flight.date}`,
-      undo: `Cancel flight ${r.flight.flightNumber} (compensation)`,
-    },
-    hotel: {
-      forward: `Reserve hotel ${r.hotel.hotelId} ${r.hotel.checkIn}→${r.hotel.checkOut}`,
-      undo: `Cancel hotel ${r.hotel.hotelId} (compensation)`,
-    },
-    car: {
-      forward: `Reserve car at ${r.car.location} ${r.car.pickUp}→${r.car.dropOff}`,
-      undo: `Cancel car at ${r.car.location} (compensation)`,
-    },
-    payment: {
-      forward: `Capture payment ${money} (card ${maskToken(r.payment.token)})`,
-      undo: `Refund payment ${money} (compensation)`,
-    },
-  };
 }
 
 const STEP_ICON: Record<string, string> = {

@@ -2,6 +2,7 @@
  * The trip contract (docs/architecture.md): the request, the view every reader gets, and the ids
  * derived from a trip's id. Pure and deterministic: the workflow bundle imports it.
  */
+import { STEPS, type StepName } from './saga-steps';
 import type { TripStatus } from './trip-status';
 
 export interface FlightRequest {
@@ -33,8 +34,8 @@ export interface TripRequest {
   payment: PaymentRequest;
 }
 
-export const STEPS = ['flight', 'hotel', 'car', 'payment'] as const;
-export type StepName = (typeof STEPS)[number];
+/** The steps themselves (names, activities, routes, summaries) are in saga-steps.ts. */
+export { STEPS, type StepName } from './saga-steps';
 
 export type StepStatus =
   'PENDING' | 'RUNNING' | 'DONE' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED' | 'COMPENSATION_FAILED';

@@ -152,3 +152,19 @@ export function invariantViolations(status: string, audit: Awaited<ReturnType<ty
     problems.push(`payment: ${captured} unrefunded charges on a ${status} trip`);
   return problems;
 }
+
+/**
+ * Invariant 2 of DESIGN.md for one trip: every row a service holds for it was made by one of the
+ * trip's own step keys (`<tripId>:<step>`), and no key made two rows.
+ */
+export function duplicateKeyViolations(tripId: string, audit: Awaited<ReturnType<typeof auditTrip>>): string[] {
+  const problems: string[] = [];
+  for (const [step, rows] of Object.entries(audit)) {
+    const expectedKey = `${tripId}:${step}`;
+    for (const row of rows) {
+      if (row.idempotencyKey !== expectedKey) problems.push(`${step}: a row made by key ${row.idempotencyKey}`);
+    }
+    if (rows.length > 1) problems.push(`${step}: ${rows.length} rows for key ${expectedKey}`);
+  }
+  return problems;
+}

@@ -1,5 +1,6 @@
 /** Temporal test environments on the binaries the project installed (never the SDK's download). */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DEV_SERVER_PERFORMANCE_ARGS } from '../dev/dev-server-args';
 import { temporalCliPath, temporalTestServerPath } from '../dev/temporal-binaries';
 import { loadConfig } from '../config';
 import { TRIP_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
@@ -12,7 +13,8 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 
 /**
  * A real dev server (the `temporal` CLI) on a free port, in memory unless a db file is given,
- * with the trip search attributes registered (TripStatus, CustomerId, TripStep). `uiPort` also
+ * with the trip search attributes registered (TripStatus, CustomerId, TripStep) and the project's
+ * SQLite pragmas and eager start (dev-server-args.ts). `uiPort` also
  * starts its Web UI there.
  */
 export function devServerEnv(
@@ -23,7 +25,7 @@ export function devServerEnv(
     server: {
       executable: { type: 'existing-path', path: temporalCliPath(loadConfig()) },
       ip: '127.0.0.1',
-      extraArgs,
+      extraArgs: [...DEV_SERVER_PERFORMANCE_ARGS, ...extraArgs],
       searchAttributes: [...TRIP_SEARCH_ATTRIBUTES],
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
     },

@@ -5,8 +5,9 @@
  */
 import { TypedSearchAttributes } from '@temporalio/common';
 import { CustomerIdKey, TripStatusKey } from '../shared/search-attributes';
+import { stepSummaries } from '../shared/saga-steps';
 import { cancellationWorkflowId, type TripRequest, type TripView } from '../shared/trip';
-import { formatMoney, maskToken, nightsBetween, stepSummaries, tripSummary } from '../shared/trip-summary';
+import { formatMoney, maskToken, nightsBetween, tripSummary } from '../shared/trip-summary';
 
 /** The request as the memo shows it: everything but the payment token, of which only the end. */
 export function tripMemo(request: TripRequest) {

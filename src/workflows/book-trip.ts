@@ -10,19 +10,18 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
-  proxyActivities,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import { FailureType } from '../shared/failures';
-import { initialView, STEPS, type StepName, type TripRequest, type TripView } from '../shared/trip';
+import { stepSummaries } from '../shared/saga-steps';
+import { initialView, STEPS, type TripRequest, type TripView } from '../shared/trip';
 import { isBookingStatus, isTerminalStatus } from '../shared/trip-status';
-import { stepSummaries } from '../shared/trip-summary';
-import { compensationStep, forwardStep } from './activity-options';
 import { Compensations, trackedUndo } from './compensations';
 import { recordOutcome } from './end-record';
 import { describeFailure } from './failure-info';
+import { LOCAL_STEPS_PATCH, stepCalls } from './step-calls';
 import { createProgressPublisher } from './trip-visibility';
 
 export const getTrip = defineQuery<TripView>('getTrip');
@@ -31,37 +30,16 @@ export const cancelTrip = defineUpdate<TripView>('cancel');
 /** The fire-and-forget form of `cancel`, for callers that cannot wait. */
 export const cancelTripSignal = defineSignal('cancel');
 
-// One proxy per call so that each activity carries its own summary in the Web UI.
-const forward = (r: TripRequest, step: StepName) =>
-  proxyActivities<Activities>({ ...forwardStep, summary: stepSummaries(r)[step].forward });
-const compensation = (r: TripRequest, step: StepName) =>
-  proxyActivities<Activities>({ ...compensationStep, summary: stepSummaries(r)[step].undo });
-
-/** The forward call and its compensation for each step, in saga order. */
-export const SAGA: Record<
-  StepName,
-  { run: (req: TripRequest) => Promise<unknown>; undo: (req: TripRequest) => Promise<unknown> }
-> = {
-  flight: {
-    run: (r) => forward(r, 'flight').reserveFlight(r.flight),
-    undo: (r) => compensation(r, 'flight').cancelFlight(),
-  },
-  hotel: { run: (r) => forward(r, 'hotel').reserveHotel(r.hotel), undo: (r) => compensation(r, 'hotel').cancelHotel() },
-  car: { run: (r) => forward(r, 'car').reserveCar(r.car), undo: (r) => compensation(r, 'car').cancelCar() },
-  payment: {
-    run: (r) => forward(r, 'payment').capturePayment(r.payment),
-    undo: (r) => compensation(r, 'payment').refundPayment(),
-  },
-};
-
 export async function bookTrip(request: TripRequest): Promise<TripView> {
+  // First, before any command: whether this run calls its steps as local activities.
+  const calls = stepCalls(patched(LOCAL_STEPS_PATCH));
   const { workflowId } = workflowInfo();
   const view = initialView(workflowId);
   const saga = new Compensations();
   const booking = new CancellationScope();
   let cancelRequested = false;
   // Search attributes and current details follow every transition (what the Web UI shows).
-  const publish = createProgressPublisher(view);
+  const publish = createProgressPublisher(view, { coalesce: calls.local });
   publish();
 
   setHandler(getTrip, () => view);
@@ -97,12 +75,12 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
         // Registered before the call: it may time out after the service committed.
         saga.add(
           step,
-          trackedUndo(view, step, publish, () => SAGA[step].undo(request)),
+          trackedUndo(view, step, publish, () => calls.undo(step, stepSummaries(request)[step].undo)),
         );
         state.status = 'RUNNING';
         publish();
         try {
-          await SAGA[step].run(request);
+          await calls.forward(step, request);
           state.status = 'DONE';
           publish();
         } catch (err) {
@@ -116,7 +94,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     });
     view.status = 'CONFIRMED';
     publish();
-    await recordOutcome(view, request);
+    await recordOutcome(calls, view, request);
     return view;
   } catch (err) {
     const cancelled = cancelRequested || isCancellation(err);
@@ -128,7 +106,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     if (failures.length > 0) {
       view.status = 'NEEDS_ATTENTION';
       publish();
-      await recordOutcome(view, request);
+      await recordOutcome(calls, view, request);
       throw ApplicationFailure.create({
         type: FailureType.NeedsAttention,
         nonRetryable: true,
@@ -139,7 +117,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     }
     view.status = cancelled ? 'CANCELLED' : 'COMPENSATED';
     publish();
-    await recordOutcome(view, request);
+    await recordOutcome(calls, view, request);
     // Temporal's own cancellation ends the run as Cancelled, once everything is undone.
     if (isCancellation(err) && !cancelRequested) throw err;
     return view;

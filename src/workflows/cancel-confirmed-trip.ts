@@ -3,30 +3,22 @@
  * closed, so a second workflow runs the same compensations, in reverse saga order, naming the trip
  * explicitly (its keys are `<tripId>:<step>`, not this workflow's id).
  */
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { ApplicationFailure, defineQuery, setHandler } from '@temporalio/workflow';
 import { FailureType } from '../shared/failures';
-import { STEPS, type StepName, type TripView } from '../shared/trip';
-import { compensationStep } from './activity-options';
+import { stepDef } from '../shared/saga-steps';
+import { STEPS, type TripView } from '../shared/trip';
 import { Compensations, trackedUndo } from './compensations';
 import { recordOutcome } from './end-record';
 import { describeFailure } from './failure-info';
+import { stepCalls } from './step-calls';
 import { createProgressPublisher } from './trip-visibility';
-
-// One proxy per call so that each undo carries its own summary in the Web UI.
-const compensation = (summary: string) => proxyActivities<Activities>({ ...compensationStep, summary });
 
 /** The view of the trip while it is being cancelled (same shape as bookTrip's `getTrip`). */
 export const getCancellation = defineQuery<TripView>('getTrip');
 
-const UNDO: Record<StepName, (tripId: string) => Promise<unknown>> = {
-  flight: (id) => compensation(`Cancel flight of ${id} (compensation)`).cancelFlight(id),
-  hotel: (id) => compensation(`Cancel hotel of ${id} (compensation)`).cancelHotel(id),
-  car: (id) => compensation(`Cancel car of ${id} (compensation)`).cancelCar(id),
-  payment: (id) => compensation(`Refund payment of ${id} (compensation)`).refundPayment(id),
-};
-
 export async function cancelConfirmedTrip(confirmed: TripView): Promise<TripView> {
+  // Compensations are regular activities (see step-calls.ts).
+  const calls = stepCalls(false);
   const view: TripView = {
     ...confirmed,
     status: 'CANCELLING',
@@ -42,13 +34,15 @@ export async function cancelConfirmedTrip(confirmed: TripView): Promise<TripView
   for (const step of STEPS)
     saga.add(
       step,
-      trackedUndo(view, step, publish, () => UNDO[step](confirmed.tripId)),
+      trackedUndo(view, step, publish, () =>
+        calls.undo(step, stepDef(step).undoSummaryOf(confirmed.tripId), confirmed.tripId),
+      ),
     );
   const failures = (await saga.runAll()).map((f) => `${f.name} (${describeFailure(f.error).message})`);
   if (failures.length > 0) {
     view.status = 'NEEDS_ATTENTION';
     publish();
-    await recordOutcome(view);
+    await recordOutcome(calls, view);
     throw ApplicationFailure.create({
       type: FailureType.NeedsAttention,
       nonRetryable: true,
@@ -58,6 +52,6 @@ export async function cancelConfirmedTrip(confirmed: TripView): Promise<TripView
   }
   view.status = 'CANCELLED';
   publish();
-  await recordOutcome(view);
+  await recordOutcome(calls, view);
   return view;
 }

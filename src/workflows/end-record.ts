@@ -1,17 +1,17 @@
 /**
  * The saga's end record (trip row + outbox event), written by an activity at each terminal
  * status. It runs even in a cancelled run and never fails the saga: a failure for good is logged.
+ * On a confirmed trip of a run with local steps it is a local activity in the last step's task.
  */
-import { CancellationScope, log, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { CancellationScope, log } from '@temporalio/workflow';
 import type { TripRequest, TripView } from '../shared/trip';
-import { compensationStep } from './activity-options';
+import type { StepCalls } from './step-calls';
 
-export function recordOutcome(view: TripView, request?: TripRequest): Promise<void> {
-  const activities = proxyActivities<Activities>({
-    ...compensationStep,
-    summary: `Record trip ${view.status} (trip row + outbox event)`,
-  });
+export function recordOutcome(calls: StepCalls, view: TripView, request?: TripRequest): Promise<void> {
+  const activities = calls.recorder(
+    `Record trip ${view.status} (trip row + outbox event)`,
+    view.status === 'CONFIRMED',
+  );
   return CancellationScope.nonCancellable(() => activities.recordTripOutcome({ ...view }, request)).then(
     () => undefined,
     (err: unknown) => log.warn('trip end record failed for good', { status: view.status, error: String(err) }),

@@ -19,8 +19,7 @@ export function currentStep(view: TripView): StepName | undefined {
  * The saga's own counters, exported with Temporal's runtime metrics (the worker's Prometheus
  * endpoint). Emitted from workflow code through Temporal's meter, so a replay never counts twice.
  */
-function countTransition(view: TripView, from: string | undefined): void {
-  if (from === undefined) return;
+function countTransition(view: TripView, from: string): void {
   if (view.status === 'BOOKING' && from === 'PENDING') {
     metricMeter.createCounter('trip_sagas_started', 'sagas', 'Trip sagas that started booking').add(1);
   }
@@ -45,26 +44,43 @@ function countTransition(view: TripView, from: string | undefined): void {
 
 /**
  * Returns `publish()`: call it after every change of the view; it upserts only what changed.
+ * With `coalesce`, the changes made before the workflow next waits are published once.
  * Search attributes are upserted only when the run was started with TripStatus set (tripStartOptions
  * does): that start proves the namespace has them registered, whereas upserting an unregistered
  * attribute would fail every workflow task (the time-skipping test server registers none).
  */
-export function createProgressPublisher(view: TripView): () => void {
-  const indexed = workflowInfo().typedSearchAttributes.get(TripStatusKey) !== undefined;
-  let status: string | undefined;
+export function createProgressPublisher(view: TripView, options: { coalesce?: boolean } = {}): () => void {
+  const started = workflowInfo().typedSearchAttributes.get(TripStatusKey);
+  const indexed = started !== undefined;
+  // Coalescing (runs since the local-steps patch): the status the run was started with is not
+  // upserted again, and the changes made in one go (BOOKING + first step) are one upsert.
+  let status: string | undefined = options.coalesce && started === view.status ? started : undefined;
+  let counted: string = view.status;
   let step: string | undefined;
   let details: string | undefined;
-  return () => {
+  let flushing = false;
+  const flush = () => {
     const nextStep = currentStep(view);
     const updates = [];
     if (view.status !== status) updates.push({ key: TripStatusKey, value: view.status });
     if (nextStep !== undefined && nextStep !== step) updates.push({ key: TripStepKey, value: nextStep });
     if (indexed && updates.length > 0) upsertSearchAttributes(updates);
-    if (view.status !== status) countTransition(view, status);
+    if (view.status !== counted) countTransition(view, counted);
+    counted = view.status;
     status = view.status;
     step = nextStep ?? step;
     const nextDetails = progressDetails(view);
     if (nextDetails !== details) setCurrentDetails(nextDetails);
     details = nextDetails;
+  };
+  if (!options.coalesce) return flush;
+  return () => {
+    if (flushing) return;
+    flushing = true;
+    // After the code running now, before the workflow task's commands are sent (a microtask).
+    void Promise.resolve().then(() => {
+      flushing = false;
+      flush();
+    });
   };
 }

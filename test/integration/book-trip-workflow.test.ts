@@ -9,15 +9,21 @@ import type { Activities } from '../../src/activities';
 import { FailureType } from '../../src/shared/failures';
 import type { StepName, TripView } from '../../src/shared/trip';
 import { bookTrip, cancelConfirmedTrip, cancelTrip, getTrip } from '../../src/workflows';
-import { timeSkippingEnv } from '../../src/testkit/temporal-env';
+import { devServerEnv, timeSkippingEnv } from '../../src/testkit/temporal-env';
 import { sampleTrip } from '../../src/testkit/sample-trip';
 
 let env: TestWorkflowEnvironment;
+/**
+ * A real dev server for a step that blocks: the time-skipping server cannot see a local activity
+ * and, skipping time while one runs, times out the workflow task that runs it (which re-runs it).
+ */
+let devEnv: TestWorkflowEnvironment;
 beforeAll(async () => {
-  env = await timeSkippingEnv();
+  [env, devEnv] = await Promise.all([timeSkippingEnv(), devServerEnv()]);
 });
 afterAll(async () => {
   await env?.teardown();
+  await devEnv?.teardown();
 });
 
 type Calls = string[];
@@ -90,10 +96,10 @@ function mockActivities(
   return acts;
 }
 
-async function mockWorker(calls: Calls, opts: Parameters<typeof mockActivities>[1]) {
+async function mockWorker(calls: Calls, opts: Parameters<typeof mockActivities>[1], on = env) {
   const taskQueue = `test-${randomUUID()}`;
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: on.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
     activities: mockActivities(calls, opts),
@@ -114,9 +120,9 @@ async function withBlockedStep<T>(
   step: StepName,
   act: (handle: WorkflowHandle<typeof bookTrip>) => Promise<T>,
 ) {
-  const { worker, taskQueue } = await mockWorker(calls, { block: step });
+  const { worker, taskQueue } = await mockWorker(calls, { block: step }, devEnv);
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(bookTrip, {
+    const handle = await devEnv.client.workflow.start(bookTrip, {
       taskQueue,
       workflowId: `trip-${randomUUID()}`,
       args: [sampleTrip()],

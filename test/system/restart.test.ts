@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { DEV_SERVER_PERFORMANCE_ARGS } from '../../src/dev/dev-server-args';
 import { temporalCliPath } from '../../src/dev/temporal-binaries';
 import { loadConfig } from '../../src/config';
 import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../../src/shared/search-attributes';
@@ -39,6 +40,8 @@ async function startServer(): Promise<void> {
       '--log-level',
       'error',
       ...DEV_SERVER_SEARCH_ATTRIBUTE_ARGS,
+      // The pragmas every dev server of the project runs with: the crash must lose nothing under them.
+      ...DEV_SERVER_PERFORMANCE_ARGS,
     ],
     { stdio: 'ignore' },
   );

@@ -148,15 +148,23 @@ describe('the Temporal Web UI', () => {
       await page.waitForURL(new RegExp(`/workflows/${compensatedId}/`), { timeout: 30_000 });
       await page.getByText('Cancel hotel H-NYC-1 (compensation)').first().waitFor({ timeout: 60_000 });
       await page.screenshot({ path: path.join(OUT, 'ui-run-compensated.png'), fullPage: true });
-      for (const summary of [
-        'Cancel car at JFK (compensation)',
-        'Cancel flight UA100 (compensation)',
-        'Capture payment USD 1,234.00',
-      ]) {
+      for (const summary of ['Cancel car at JFK (compensation)', 'Cancel flight UA100 (compensation)']) {
         expect(await page.getByText(summary).count()).toBeGreaterThan(0);
       }
       // The confirmed trip's run never compensated: the filter kept it out of this page.
       expect(await page.getByText(confirmedId).count()).toBe(0);
+      // The forward steps ran as local activities: the timeline names them (reserveFlight, …) and
+      // the Event History shows each one's summary, the failed capture included.
+      await page.getByText('Event History').first().click();
+      for (const summary of [
+        'Reserve flight UA100 on 2027-03-01',
+        'Reserve car at JFK 2027-03-01→2027-03-03',
+        'Capture payment USD 1,234.00',
+      ]) {
+        await page.getByText(summary).first().waitFor({ timeout: 30_000 });
+      }
+      await page.screenshot({ path: path.join(OUT, 'ui-run-history.png'), fullPage: true });
+      await page.getByText('Timeline').first().click();
       // The run's static summary and the live step list (current details) are under "User Metadata".
       await page.getByText('User Metadata').first().click();
       await waitForTextInFrames(page, 'UA100 2027-03-01 · H-NYC-1, 2 nights · car JFK · USD 1,234.00');

@@ -1,0 +1,166 @@
+/**
+ * The stack `npm run bench` measures, as separate processes so that each one's CPU can be read:
+ * the Temporal dev server (on its own SQLite file in a temp dir) and the booking services (SQLite
+ * in the same dir, or PostgreSQL with DATABASE_URL) are children; the worker runs in the bench's
+ * own process, sharing its connection with the bench's client (eager workflow start).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
+import { BOOKING_SERVICES, loadConfig, type Config } from '../src/config';
+import { DEV_SERVER_EAGER_START_ARGS, DEV_SERVER_SQLITE_PRAGMA_ARGS } from '../src/dev/dev-server-args';
+import { PROJECT_ROOT } from '../src/dev/project-root';
+import { temporalCliPath } from '../src/dev/temporal-binaries';
+import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../src/shared/search-attributes';
+import { freePort } from '../src/testkit/stack';
+import { spawnUntil } from '../src/testkit/spawn-until';
+import { createTripWorker, type TripWorker } from '../src/workers/create-worker';
+import { floorActivities } from './floor-activities';
+
+export const FLOOR_TASK_QUEUE = 'bench-floor';
+
+export interface BenchStackOptions {
+  /** The dev server's SQLite pragmas (WAL, synchronous=normal); off = SQLite's defaults. */
+  pragmas: boolean;
+  databaseUrl?: string;
+  worker?: Partial<WorkerOptions>;
+}
+
+export interface BenchStack {
+  config: Config;
+  /** On the worker's own connection: starts can be eager. */
+  client: Client;
+  /** CPU seconds (user + system) so far of each measured process. */
+  cpu(): { temporalServer: number; services: number; workerAndDriver: number };
+  stop(): Promise<void>;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process, in seconds, from /proc (Linux). */
+export function procCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+async function waitForTemporal(address: string, server: ChildProcess): Promise<void> {
+  for (let i = 0; i < 480; i++) {
+    if (server.exitCode !== null) throw new Error(`temporal dev server exited ${server.exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '1 second' });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not come up`);
+}
+
+const stopChild = async (proc: ChildProcess | undefined) => {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+};
+
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-bench-'));
+  let temporal: ChildProcess | undefined;
+  let services: ChildProcess | undefined;
+  let trip: TripWorker | undefined;
+  let floor: Worker | undefined;
+  const running: Array<Promise<void>> = [];
+  const stop = async () => {
+    for (const w of [trip?.worker, floor]) if (w?.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(running);
+    await trip?.connection.close().catch(() => undefined);
+    await trip?.apiDb.destroy().catch(() => undefined);
+    await stopChild(services);
+    await stopChild(temporal);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+    temporal = spawn(
+      temporalCliPath(loadConfig()),
+      [
+        'server',
+        'start-dev',
+        '--headless',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--db-filename',
+        path.join(dataDir, 'temporal.db'),
+        '--log-level',
+        'error',
+        ...DEV_SERVER_SEARCH_ATTRIBUTE_ARGS,
+        ...DEV_SERVER_EAGER_START_ARGS,
+        ...(options.pragmas ? DEV_SERVER_SQLITE_PRAGMA_ARGS : []),
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitForTemporal(address, temporal);
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: address,
+      DATA_DIR: dataDir,
+      DATABASE_URL: options.databaseUrl,
+      FAULTS: undefined,
+      LOG_LEVEL: 'warn',
+    };
+    if (!options.databaseUrl) delete env.DATABASE_URL;
+    delete env.FAULTS;
+    for (const name of BOOKING_SERVICES) env[`${name.toUpperCase()}_PORT`] = String(await freePort());
+    const spawned = spawnUntil(
+      process.execPath,
+      ['--import', 'tsx', path.join(PROJECT_ROOT, 'src', 'processes', 'services.ts')],
+      { env, cwd: PROJECT_ROOT, ready: '"service":"payment"', timeoutMs: 120_000, what: 'booking services' },
+    );
+    services = spawned.proc;
+    await spawned.ready;
+
+    const config = loadConfig(env);
+    trip = await createTripWorker(config, options.worker ?? {});
+    floor = await Worker.create({
+      connection: trip.connection,
+      namespace: config.temporal.namespace,
+      taskQueue: FLOOR_TASK_QUEUE,
+      workflowsPath: require.resolve('./floor-workflow'),
+      activities: floorActivities,
+      ...options.worker,
+    });
+    running.push(trip.worker.run(), floor.run());
+    const client = new Client({ connection: trip.connection, namespace: config.temporal.namespace });
+    const temporalPid = temporal.pid as number;
+    const servicesPid = services.pid as number;
+    return {
+      config,
+      client,
+      cpu: () => {
+        const own = process.cpuUsage();
+        return {
+          temporalServer: procCpuSeconds(temporalPid),
+          services: procCpuSeconds(servicesPid),
+          workerAndDriver: (own.user + own.system) / 1e6,
+        };
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
