@@ -9,6 +9,7 @@ import type { Migration } from '../db/migrations';
 import { idempotencyMigration } from '../idempotency/store';
 import { outboxMigration } from '../outbox/outbox-table';
 import { TRIP_STATUSES, type TripRequest, type TripStatus, type TripView } from '../shared/trip';
+import { maskToken, redactedRequest } from '../shared/trip-summary';
 
 export const tripsMigration: Migration = {
   name: '0002_trips',
@@ -28,8 +29,30 @@ export const tripsMigration: Migration = {
   },
 };
 
+/** Rows written before requests were redacted held the full payment token: keep only its end. */
+export const tripsRedactTokenMigration: Migration = {
+  name: '0101_trips_redact_payment_token',
+  async up(db) {
+    const rows = await db<{ trip_id: string; request: string }>('trips').select('trip_id', 'request');
+    for (const row of rows) {
+      const request = JSON.parse(row.request) as { payment?: { token?: unknown } };
+      const token = request.payment?.token;
+      if (typeof token !== 'string' || token.startsWith('…')) continue;
+      const redacted = { ...request, payment: { ...request.payment, token: maskToken(token) } };
+      await db('trips')
+        .where({ trip_id: row.trip_id })
+        .update({ request: JSON.stringify(redacted) });
+    }
+  },
+};
+
 /** Every migration of the API database, in order (other modules append theirs here). */
-export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration, outboxMigration];
+export const apiMigrations: Migration[] = [
+  idempotencyMigration,
+  tripsMigration,
+  outboxMigration,
+  tripsRedactTokenMigration,
+];
 
 export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
   return openDatabase('api', config, { migrations: apiMigrations });
@@ -71,7 +94,8 @@ function toRecord(row: TripRow): TripRecord {
 }
 
 /**
- * Records a trip when it is requested; a second insert of the same trip is ignored, except that
+ * Records a trip when it is requested (the payment token masked: the API database never holds
+ * card data); a second insert of the same trip is ignored, except that
  * it names the principal of a row the worker recorded first (its end record knows no principal).
  */
 export async function insertTrip(
@@ -85,7 +109,7 @@ export async function insertTrip(
       principal: trip.principal,
       customer_id: trip.request.customerId,
       status: trip.status,
-      request: JSON.stringify(trip.request),
+      request: JSON.stringify(redactedRequest(trip.request)),
       view: null,
       created_at: now,
       updated_at: now,
