@@ -43,6 +43,15 @@ export const envSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
   NATS_URL: optionalUrl(['nats://', 'tls://']),
+  /** NATS credentials (see docs/security.md): user + password, a token, or a .creds file (JWT + nkey seed). */
+  NATS_USER: optionalString,
+  NATS_PASSWORD: optionalString,
+  NATS_TOKEN: optionalString,
+  NATS_CREDS: optionalString,
+  /** Temporal payload encryption keys `id:base64(32 bytes),…`: the first encrypts, all decrypt. */
+  PAYLOAD_KEYS: optionalString,
+  /** The codec endpoint also answers requests whose Origin is the Web UI's, without a token (a UI without login). */
+  CODEC_ALLOW_UI_ORIGIN: z.enum(['0', '1']).default('0'),
   HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
   FLIGHT_PORT: port.default(4001),
@@ -114,6 +123,8 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   natsUrl?: string;
+  /** Credentials for NATS_URL; undefined when the server needs none. */
+  natsAuth?: NatsAuth;
   host: string;
   services: Record<ServiceName, ServiceEndpoint>;
   faults?: string;
@@ -121,6 +132,51 @@ export interface Config {
   api: ApiConfig;
   outbox: OutboxConfig;
   worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number };
+  codec: CodecConfig;
+}
+
+/** How a process authenticates to NATS (at most one way). */
+export type NatsAuth = { user: string; pass: string } | { token: string } | { credsFile: string };
+
+/** One AES-256 key of the Temporal payload codec. */
+export interface PayloadKey {
+  id: string;
+  key: Buffer;
+}
+
+/** The Temporal payload codec: its keys (none = payloads are stored as they are) and its HTTP endpoint's policy. */
+export interface CodecConfig {
+  /** The first key encrypts; every key decrypts (rotation: prepend the new key, keep the old ones). */
+  keys: PayloadKey[];
+  allowUiOrigin: boolean;
+}
+
+/** The file the embedded stack keeps its generated development key in (used when PAYLOAD_KEYS is unset). */
+export const DEV_PAYLOAD_KEYS_FILE = 'dev-payload-keys';
+
+/** Parses PAYLOAD_KEYS (`id:base64key,id2:base64key2`); returns the problems it found. */
+export function parsePayloadKeys(spec: string | undefined): { keys: PayloadKey[]; problems: string[] } {
+  const keys: PayloadKey[] = [];
+  const problems: string[] = [];
+  for (const pair of (spec ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = pair.indexOf(':');
+    const id = at > 0 ? pair.slice(0, at) : '';
+    const encoded = at > 0 ? pair.slice(at + 1) : '';
+    const key = Buffer.from(encoded, 'base64');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id) || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || key.length !== 32) {
+      problems.push(
+        'PAYLOAD_KEYS: each entry must be id:key (id of letters, digits, _.-; key = base64 of 32 random bytes)',
+      );
+    } else if (keys.some((k) => k.id === id)) {
+      problems.push(`PAYLOAD_KEYS: key id "${id}" is listed twice`);
+    } else {
+      keys.push({ id, key });
+    }
+  }
+  return { keys, problems };
 }
 
 /** The outbox relay, its transports (NATS JetStream or signed webhooks) and the consumer. */
@@ -200,6 +256,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const apiTokens = parseApiTokens(e.API_TOKENS);
   problems.push(...apiTokens.problems);
+  const devKeysFile = path.join(path.resolve(e.DATA_DIR), DEV_PAYLOAD_KEYS_FILE);
+  const payloadKeys = parsePayloadKeys(
+    e.PAYLOAD_KEYS ?? (fs.existsSync(devKeysFile) ? fs.readFileSync(devKeysFile, 'utf8').trim() : undefined),
+  );
+  problems.push(...payloadKeys.problems);
+  const natsWays = [e.NATS_USER || e.NATS_PASSWORD, e.NATS_TOKEN, e.NATS_CREDS].filter(Boolean).length;
+  if (natsWays > 1) problems.push('NATS_USER/NATS_PASSWORD, NATS_TOKEN and NATS_CREDS are alternatives: set one');
+  if (Boolean(e.NATS_USER) !== Boolean(e.NATS_PASSWORD))
+    problems.push('NATS_USER and NATS_PASSWORD must be set together');
+  if (e.NATS_CREDS && !fs.existsSync(e.NATS_CREDS)) problems.push(`NATS_CREDS: file not found: ${e.NATS_CREDS}`);
   const outboxSources = (e.OUTBOX_SOURCES ?? 'flight,hotel,car,payment,api')
     .split(',')
     .map((v) => v.trim()) as ServiceName[];
@@ -242,6 +308,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
+    natsAuth:
+      e.NATS_USER && e.NATS_PASSWORD
+        ? { user: e.NATS_USER, pass: e.NATS_PASSWORD }
+        : e.NATS_TOKEN
+          ? { token: e.NATS_TOKEN }
+          : e.NATS_CREDS
+            ? { credsFile: e.NATS_CREDS }
+            : undefined,
     host: e.HOST,
     services: {
       api: endpoint(e.API_PORT, undefined),
@@ -280,5 +354,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsPort: e.WORKER_METRICS_PORT,
     },
+    codec: { keys: payloadKeys.keys, allowUiOrigin: e.CODEC_ALLOW_UI_ORIGIN === '1' },
   };
 }

@@ -1,12 +1,15 @@
 /**
  * The NATS side of the notifications service: a durable pull consumer with explicit ack. An
  * event is acked only after its inbox/email transaction committed (or it was a duplicate); a
- * failure naks it for redelivery.
+ * failure naks it for redelivery. A message without the relay's valid signature is never
+ * applied: it is terminated, logged and counted.
  */
 import type { Knex } from 'knex';
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { aggregateKey, type EventEnvelope } from '../../outbox/event';
+import { verifyEventSignature } from '../../outbox/event-signature';
 import { ensureStream, type StreamSettings } from '../../outbox/nats-stream';
 import { applyEvent, envelopeSchema } from './apply-event';
 
@@ -16,6 +19,8 @@ export interface JetStreamConsumerOptions extends StreamSettings {
   logger?: Logger;
   /** How many aggregates are applied in parallel (events of one aggregate never are). */
   concurrency?: number;
+  /** Where `notifications_events_rejected_total` is registered (the service's /metrics). */
+  metrics?: Registry;
 }
 
 export interface RunningConsumer {
@@ -39,6 +44,12 @@ export async function startJetStreamConsumer(
       ack_wait: nanos(30_000),
     });
   }
+  const rejected = new Counter({
+    name: 'notifications_events_rejected_total',
+    help: 'NATS messages terminated unapplied: missing or bad relay signature',
+    labelNames: ['reason'],
+    registers: options.metrics ? [options.metrics] : [],
+  });
   const consumer = await nc.jetstream().consumers.get(options.stream, options.durable);
   const messages = await consumer.consume({ max_messages: 256 });
   const handle = async (m: JsMsg, event: EventEnvelope) => {
@@ -57,9 +68,22 @@ export async function startJetStreamConsumer(
   const limit = options.concurrency ?? 16;
   const done = (async () => {
     for await (const m of messages) {
+      const body = m.string();
+      const signature = verifyEventSignature(options.signingSecret, body, m.headers, options.maxAgeMs);
+      if (!signature.ok) {
+        // Whoever published this is not the relay: never apply it, never see it again.
+        rejected.inc({ reason: signature.reason });
+        options.logger?.error(
+          { seq: m.seq, subject: m.subject, reason: signature.reason },
+          'rejecting an event without a valid relay signature',
+        );
+        // No reason text: servers before 2.10 do not parse `+TERM <reason>` and would ignore it.
+        m.term();
+        continue;
+      }
       let event: EventEnvelope;
       try {
-        const parsed = envelopeSchema.safeParse(JSON.parse(m.string()));
+        const parsed = envelopeSchema.safeParse(JSON.parse(body));
         if (!parsed.success) throw new Error(parsed.error.message);
         event = parsed.data;
       } catch (err) {
