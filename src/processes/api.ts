@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config';
 import type { Db } from '../db/knex';
 import { connectClient } from '../temporal/connection';
+import { payloadCodecFor } from '../temporal/data-converter';
 import { openApiDatabase } from '../trips/trip-records';
 import { buildApp } from '../api/app';
 
@@ -17,7 +18,14 @@ async function main(): Promise<void> {
   try {
     db = await openApiDatabase(config);
     client = await connectClient(config);
-    const app = buildApp({ db, temporalClient: client, config, logger: { level: config.logLevel } });
+    const codec = payloadCodecFor(config.codec);
+    const app = buildApp({
+      db,
+      temporalClient: client,
+      config,
+      logger: { level: config.logLevel },
+      codec: codec && { codec, allowUiOrigin: config.codec.allowUiOrigin },
+    });
     const stopped = new Promise<void>((resolve) => {
       const stop = () => void app.close().then(resolve, resolve);
       process.once('SIGINT', stop);
