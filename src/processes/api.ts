@@ -1,6 +1,7 @@
 /**
  * `npm run api`: the trip API process. Listens on API_PORT (3000) at HOST, talks to Temporal and
  * to its own database (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL) until SIGINT/SIGTERM.
+ * With PAYLOAD_KEYS it also serves Temporal's remote codec at /codec (docs/security.md).
  */
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config';
