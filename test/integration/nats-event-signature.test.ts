@@ -16,6 +16,7 @@ import { connectNats, subjectFor, type StreamSettings } from '../../src/outbox/n
 import { createNatsTransport } from '../../src/relay/nats-transport';
 import { startJetStreamConsumer } from '../../src/services/notifications/jetstream-consumer';
 import { freePort } from '../../src/testkit/stack';
+import { interpolate, readComposeFile } from '../support/compose-file';
 import { openDbs, uniqueStream, waitFor, type Dbs } from '../support/outbox-harness';
 
 let dbs: Dbs;
@@ -106,23 +107,26 @@ it('terminates unsigned, forged and tampered events unapplied, and applies the r
   });
 });
 
-describe('a NATS server with the authorization of deploy/nats/nats.conf', () => {
+describe("a NATS server with docker-compose.yml's login", () => {
   let server: ChildProcess | undefined;
   let dir: string;
   let url: string;
-  const password = randomUUID();
+  // Starts with a digit and holds a '#': taken literally on the command line.
+  const password = `4${randomUUID()}#x`;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-nats-auth-'));
     const port = await freePort();
     url = `nats://127.0.0.1:${port}`;
-    // The compose file's own server configuration, with its credentials from the environment.
-    const conf = path.join(__dirname, '..', '..', 'deploy', 'nats', 'nats.conf');
+    // The compose file's own NATS command line (its login), on a port and store of this test's.
+    const command = (readComposeFile().services.nats?.command as string[]).map((a) =>
+      interpolate(a, { NATS_PASSWORD: password }),
+    );
+    command.splice(command.indexOf('-sd'), 2, '-sd', path.join(dir, 'js'));
+    command.splice(command.indexOf('-m'), 2); // no monitoring port: 8222 may be taken here
     const bin = process.env.NATS_SERVER_PATH ?? '/usr/sbin/nats-server';
-    const args = ['-c', conf, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', path.join(dir, 'js')];
-    server = spawn(bin, args, {
+    server = spawn(bin, [...command, '-a', '127.0.0.1', '-p', String(port)], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, NATS_USER: 'trip', NATS_PASSWORD: password },
     });
     let log = '';
     server.stderr?.on('data', (c: Buffer) => (log += c.toString()));
