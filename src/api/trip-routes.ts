@@ -4,9 +4,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
 import type { IdempotencyStore } from '../idempotency/store';
 import { describeIssues, tripRequestSchema } from '../shared/trip-schema';
-import { TRIP_STATUSES, type TripStatus, type TripView } from '../shared/trip';
+import { initialView, type TripView } from '../shared/trip';
+import { isBookingStatus, isTerminalStatus, isTripStatus, TRIP_STATUSES } from '../shared/trip-status';
 import { findTrip, insertTrip, listTrips, type TripRecord, updateTripView } from '../trips/trip-records';
-import { initialView } from '../workflows';
 import { jsonResponse, requestKey, runIdempotent } from './idempotent-request';
 import { preferredWaitSeconds } from './prefer';
 import { cancelNotAccepted, tripAlreadyEnded, tripNotFound, validationFailed } from './problems';
@@ -30,8 +30,6 @@ export interface TripRouteDeps {
   maxWaitSeconds: number;
 }
 
-/** Statuses after which the stored view no longer changes by itself. */
-const SETTLED: readonly TripStatus[] = ['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'];
 const DEFAULT_CANCEL_WAIT_SECONDS = 10;
 
 const links = (tripId: string) => ({ self: `/trips/${tripId}`, cancel: `/trips/${tripId}/cancel` });
@@ -40,10 +38,10 @@ const resource = (view: TripView) => ({ ...view, links: links(view.tripId) });
 export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): void {
   const { db, store, temporal, taskQueue } = deps;
 
-  /** The freshest view of a trip: the stored one once settled, else Temporal's (saved back). */
+  /** The freshest view of a trip: the stored one once it ended, else Temporal's (saved back). */
   async function currentView(record: TripRecord): Promise<TripView> {
     const stored = record.view ?? { ...initialView(record.tripId), status: record.status };
-    if (SETTLED.includes(record.status)) return stored;
+    if (isTerminalStatus(record.status)) return stored;
     const live =
       (record.status === 'CANCELLING' ? await readCancellation(temporal, record.tripId) : undefined) ??
       (await readView(temporal, record.tripId));
@@ -110,7 +108,7 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
       execute: async () => {
         const view = await cancelAnyTrip(temporal, taskQueue, await currentView(record), waitMs);
         // Still booking: no worker took the cancellation in time (a 5xx, so a retry runs again).
-        if (view.status === 'PENDING' || view.status === 'BOOKING') throw cancelNotAccepted(record.tripId);
+        if (isBookingStatus(view.status)) throw cancelNotAccepted(record.tripId);
         if (!endedByCancel(view)) throw tripAlreadyEnded(record.tripId, view.status);
         await updateTripView(db, view);
         return jsonResponse(isTerminal(view) ? 200 : 202, resource(view));
@@ -120,7 +118,7 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
 
   app.get<{ Querystring: { status?: string } }>('/trips', async (request) => {
     const status = request.query.status;
-    if (status !== undefined && !(TRIP_STATUSES as readonly string[]).includes(status)) {
+    if (status !== undefined && !isTripStatus(status)) {
       throw validationFailed([`status: must be one of ${TRIP_STATUSES.join(', ')}`]);
     }
     const mine = await listTrips(db, { principal: request.principal, limit: 200 });

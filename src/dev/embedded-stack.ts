@@ -13,10 +13,9 @@ import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../shared/search-attributes';
 import { parseTripRequest } from '../shared/trip-schema';
 import { connectClient } from '../temporal/connection';
 import { generatePayloadKey } from '../temporal/payload-codec';
-import { tripStartOptions } from '../trips/start-options';
 import { readTrip, runUrl } from '../trips/trip-view';
+import { startBookTrip } from '../trips/trip-workflows';
 import { waitForEmails } from '../services/notifications/wait-for-email';
-import { bookTrip } from '../workflows';
 import { ChildProcesses, type Child } from './child-processes';
 import { PROJECT_ROOT } from './project-root';
 import { temporalCliPath } from './temporal-binaries';
@@ -78,10 +77,7 @@ async function bookSampleTrip(config: Config): Promise<void> {
       .toISOString()
       .replace(/[-:.TZ]/g, '')
       .slice(0, 14)}`;
-    await client.workflow.start(bookTrip, {
-      ...tripStartOptions(request, workflowId, config.temporal.taskQueue),
-      args: [request],
-    });
+    await startBookTrip(client, config.temporal.taskQueue, workflowId, request);
     log(`booked sample trip ${workflowId}; waiting for it to finish…`);
     const deadline = Date.now() + 60_000;
     // A query fails while the first workflow task is still being retried; keep asking.
@@ -163,7 +159,7 @@ export async function runEmbeddedStack(): Promise<void> {
 
   const started: Child[] = [];
   if (config.temporal.startDevServer) {
-    const cli = temporalCliPath();
+    const cli = temporalCliPath(config);
     started.push(children.start({ name: 'temporal', command: cli, args: temporalServerArgs(config) }));
     log(
       `Temporal dev server starting on ${config.temporal.address} (state in ${path.join(config.dataDir, 'temporal.db')})`,

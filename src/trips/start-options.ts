@@ -5,8 +5,7 @@
  */
 import { TypedSearchAttributes } from '@temporalio/common';
 import { CustomerIdKey, TripStatusKey } from '../shared/search-attributes';
-import type { TripRequest, TripView } from '../shared/trip';
-import { cancellationWorkflowId } from '../workflows/cancel-confirmed-trip';
+import { cancellationWorkflowId, type TripRequest, type TripView } from '../shared/trip';
 import { formatMoney, nightsBetween, redactedRequest, stepSummaries, tripSummary } from '../shared/trip-summary';
 
 /** The request as the memo shows it: everything but the payment token, of which only the end. */

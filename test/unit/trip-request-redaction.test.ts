@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openDatabase, type Db } from '../../src/db/knex';
-import { initialView } from '../../src/workflows';
+import { initialView } from '../../src/shared/trip';
 import { sampleTrip } from '../../src/testkit/sample-trip';
 import { recordTripOutcome } from '../../src/trips/trip-outcome';
 import { apiMigrations, findTrip, insertTrip, openApiDatabase } from '../../src/trips/trip-records';
