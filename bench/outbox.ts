@@ -52,7 +52,13 @@ async function main(): Promise<void> {
   const databaseUrl = serverUrl.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-bench-'));
   const id = randomUUID().replace(/-/g, '').slice(0, 10);
-  const settings = { natsUrl, stream: `BENCH_${id}`, subjectPrefix: `bench${id}.events`, durable: `bench_${id}` };
+  const settings = {
+    natsUrl,
+    stream: `BENCH_${id}`,
+    subjectPrefix: `bench${id}.events`,
+    durable: `bench_${id}`,
+    signingSecret: randomUUID(),
+  };
 
   const outbox = await openDatabase('payment', { dataDir, databaseUrl }, { migrations: paymentMigrations });
   const inbox = await openDatabase('notifications', { dataDir, databaseUrl }, { migrations: notificationsMigrations });

@@ -54,6 +54,15 @@ export const envSchema = z.object({
   NATS_SERVER_PATH: optionalString,
   /** How long JetStream waits for a choreography participant's ack before delivering again. */
   CHOREOGRAPHY_ACK_WAIT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** NATS credentials (see docs/security.md): user + password, a token, or a .creds file (JWT + nkey seed). */
+  NATS_USER: optionalString,
+  NATS_PASSWORD: optionalString,
+  NATS_TOKEN: optionalString,
+  NATS_CREDS: optionalString,
+  /** Temporal payload encryption keys `id:base64(32 bytes),…`: the first encrypts, all decrypt. */
+  PAYLOAD_KEYS: optionalString,
+  /** The codec endpoint also answers requests whose Origin is the Web UI's, without a token (a UI without login). */
+  CODEC_ALLOW_UI_ORIGIN: z.enum(['0', '1']).default('0'),
   HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
   FLIGHT_PORT: port.default(4001),
@@ -139,6 +148,8 @@ export interface Config {
   /** The NATS server `npm start` runs when NATS_URL is not set. */
   nats: { port: number; serverPath?: string };
   choreography: { ackWaitMs: number };
+  /** Credentials for NATS_URL; undefined when the server needs none. */
+  natsAuth?: NatsAuth;
   host: string;
   services: Record<ServiceName, ServiceEndpoint>;
   faults?: string;
@@ -147,6 +158,7 @@ export interface Config {
   outbox: OutboxConfig;
   worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number; prebuiltBundle: boolean };
   twophase: TwoPhaseConfig;
+  codec: CodecConfig;
 }
 
 /** The two-phase-commit coordinator: where it listens, how often it recovers, how long a prepare may take. */
@@ -157,6 +169,50 @@ export interface TwoPhaseConfig {
   /** An unanswered prepare is retried this long, then the coordinator decides abort. */
   prepareTimeoutMs: number;
   testCrash: 'none' | 'after-prepare' | 'after-decision';
+}
+
+/** How a process authenticates to NATS (at most one way). */
+export type NatsAuth = { user: string; pass: string } | { token: string } | { credsFile: string };
+
+/** One AES-256 key of the Temporal payload codec. */
+export interface PayloadKey {
+  id: string;
+  key: Buffer;
+}
+
+/** The Temporal payload codec: its keys (none = payloads are stored as they are) and its HTTP endpoint's policy. */
+export interface CodecConfig {
+  /** The first key encrypts; every key decrypts (rotation: prepend the new key, keep the old ones). */
+  keys: PayloadKey[];
+  allowUiOrigin: boolean;
+}
+
+/** The file the embedded stack keeps its generated development key in (used when PAYLOAD_KEYS is unset). */
+export const DEV_PAYLOAD_KEYS_FILE = 'dev-payload-keys';
+
+/** Parses PAYLOAD_KEYS (`id:base64key,id2:base64key2`); returns the problems it found. */
+export function parsePayloadKeys(spec: string | undefined): { keys: PayloadKey[]; problems: string[] } {
+  const keys: PayloadKey[] = [];
+  const problems: string[] = [];
+  for (const pair of (spec ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = pair.indexOf(':');
+    const id = at > 0 ? pair.slice(0, at) : '';
+    const encoded = at > 0 ? pair.slice(at + 1) : '';
+    const key = Buffer.from(encoded, 'base64');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id) || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || key.length !== 32) {
+      problems.push(
+        'PAYLOAD_KEYS: each entry must be id:key (id of letters, digits, _.-; key = base64 of 32 random bytes)',
+      );
+    } else if (keys.some((k) => k.id === id)) {
+      problems.push(`PAYLOAD_KEYS: key id "${id}" is listed twice`);
+    } else {
+      keys.push({ id, key });
+    }
+  }
+  return { keys, problems };
 }
 
 /** The outbox relay, its transports (NATS JetStream or signed webhooks) and the consumer. */
@@ -240,6 +296,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const apiTokens = parseApiTokens(e.API_TOKENS);
   problems.push(...apiTokens.problems);
+  const devKeysFile = path.join(path.resolve(e.DATA_DIR), DEV_PAYLOAD_KEYS_FILE);
+  const payloadKeys = parsePayloadKeys(
+    e.PAYLOAD_KEYS ?? (fs.existsSync(devKeysFile) ? fs.readFileSync(devKeysFile, 'utf8').trim() : undefined),
+  );
+  problems.push(...payloadKeys.problems);
+  const natsWays = [e.NATS_USER || e.NATS_PASSWORD, e.NATS_TOKEN, e.NATS_CREDS].filter(Boolean).length;
+  if (natsWays > 1) problems.push('NATS_USER/NATS_PASSWORD, NATS_TOKEN and NATS_CREDS are alternatives: set one');
+  if (Boolean(e.NATS_USER) !== Boolean(e.NATS_PASSWORD))
+    problems.push('NATS_USER and NATS_PASSWORD must be set together');
+  if (e.NATS_CREDS && !fs.existsSync(e.NATS_CREDS)) problems.push(`NATS_CREDS: file not found: ${e.NATS_CREDS}`);
   const outboxSources = (e.OUTBOX_SOURCES ?? 'flight,hotel,car,payment,api')
     .split(',')
     .map((v) => v.trim()) as ServiceName[];
@@ -285,6 +351,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     natsUrl: e.NATS_URL,
     nats: { port: e.NATS_PORT, serverPath: e.NATS_SERVER_PATH },
     choreography: { ackWaitMs: e.CHOREOGRAPHY_ACK_WAIT_MS },
+    natsAuth:
+      e.NATS_USER && e.NATS_PASSWORD
+        ? { user: e.NATS_USER, pass: e.NATS_PASSWORD }
+        : e.NATS_TOKEN
+          ? { token: e.NATS_TOKEN }
+          : e.NATS_CREDS
+            ? { credsFile: e.NATS_CREDS }
+            : undefined,
     host: e.HOST,
     services: {
       api: endpoint(e.API_PORT, undefined),
@@ -332,5 +406,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       prepareTimeoutMs: e.TWOPHASE_PREPARE_TIMEOUT_MS,
       testCrash: e.TWOPHASE_TEST_CRASH,
     },
+    codec: { keys: payloadKeys.keys, allowUiOrigin: e.CODEC_ALLOW_UI_ORIGIN === '1' },
   };
 }

@@ -3,6 +3,7 @@
  * (trips and idempotency keys); `server.ts` listens. Tests call `app.inject()`.
  */
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config';
 import type { Db } from '../db/knex';
@@ -12,6 +13,7 @@ import { requireBearer } from './auth';
 import { notReady } from './problems';
 import { startPurgeJob, type PurgeJob } from '../idempotency/purge-job';
 import { registerTripRoutes } from './trip-routes';
+import { registerCodecRoutes } from './codec-routes';
 import { withDeadline } from '../trips/trip-workflows';
 
 export interface ApiDeps {
@@ -24,6 +26,8 @@ export interface ApiDeps {
   /** Milliseconds since the epoch; tests move it to expire locks and keys. */
   clock?: () => number;
   logger?: boolean | { level: string };
+  /** Serves Temporal's remote codec (`/codec/encode`, `/codec/decode`) with this payload codec. */
+  codec?: { codec: PayloadCodec; allowUiOrigin: boolean };
 }
 
 declare module 'fastify' {
@@ -77,6 +81,14 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     if (Object.values(checks).some((v) => v !== 'ok')) throw notReady(checks);
     return reply.send({ status: 'ready', checks });
   });
+
+  if (deps.codec) {
+    registerCodecRoutes(app, {
+      ...deps.codec,
+      tokens: deps.tokens ?? api.tokens,
+      uiOrigin: new URL(temporal.uiUrl).origin,
+    });
+  }
 
   // Everything about trips needs a principal; health probes and unknown routes do not.
   void app.register(async (scope) => {

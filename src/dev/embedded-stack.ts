@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { loadConfig, type Config } from '../config';
+import { DEV_PAYLOAD_KEYS_FILE, loadConfig, type Config } from '../config';
 import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../shared/search-attributes';
 import { parseTripRequest } from '../shared/trip-schema';
 import { connectClient } from '../temporal/connection';
+import { generatePayloadKey } from '../temporal/payload-codec';
 import { readTrip, runUrl } from '../trips/trip-view';
 import { startBookTrip } from '../trips/trip-workflows';
 import { waitForEmails } from '../services/notifications/wait-for-email';
@@ -74,6 +75,8 @@ function temporalServerArgs(config: Config): string[] {
     config.temporal.namespace,
     '--log-level',
     'warn',
+    // The Web UI decodes encrypted payloads through the trip API's codec endpoint.
+    ...(config.codec.keys.length > 0 ? ['--ui-codec-endpoint', `${config.services.api.url}/codec`] : []),
     ...DEV_SERVER_SEARCH_ATTRIBUTE_ARGS,
     ...DEV_SERVER_PERFORMANCE_ARGS,
   ];
@@ -167,11 +170,28 @@ function devApiToken(dataDir: string): string | undefined {
   return fs.readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * Temporal payloads are encrypted: unless PAYLOAD_KEYS is set, a development key is made once and
+ * kept in DATA_DIR (loadConfig reads it there, so `npm run client` in another shell has it too).
+ */
+function ensureDevPayloadKey(dataDir: string): void {
+  if (process.env.PAYLOAD_KEYS) return;
+  const file = path.join(dataDir, DEV_PAYLOAD_KEYS_FILE);
+  if (fs.existsSync(file)) return;
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${generatePayloadKey(`dev-${new Date().toISOString().slice(0, 10)}`)}\n`, { mode: 0o600 });
+}
+
 /** Starts every process, books the sample trip and keeps running until a signal. */
 export async function runEmbeddedStack(): Promise<void> {
   const token = devApiToken(loadConfig().dataDir);
   // Children inherit the environment: the API accepts the dev token as principal "dev".
   if (token) process.env.API_TOKENS = `${token}:dev`;
+  ensureDevPayloadKey(loadConfig().dataDir);
+  // The dev server's Web UI has no login: its origin may use the codec endpoint (loopback only).
+  if (loadConfig().temporal.startDevServer && process.env.CODEC_ALLOW_UI_ORIGIN === undefined) {
+    process.env.CODEC_ALLOW_UI_ORIGIN = '1';
+  }
   const config = loadConfig();
   children = new ChildProcesses(config.dataDir);
   await children.reapOrphans(log);

@@ -1,5 +1,14 @@
 /** The JetStream side shared by the relay and the consumer: connection, stream and subjects. */
-import { connect, nanos, type JetStreamManager, type NatsConnection } from 'nats';
+import fs from 'node:fs';
+import {
+  connect,
+  credsAuthenticator,
+  nanos,
+  type ConnectionOptions,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
+import type { NatsAuth } from '../config';
 
 export interface StreamSettings {
   natsUrl: string;
@@ -7,14 +16,26 @@ export interface StreamSettings {
   subjectPrefix: string;
   /** How long the broker keeps a message (the outbox retention); unset = no limit. */
   maxAgeMs?: number;
+  /** HMAC key every event is signed with by the relay and checked with by the consumer (WEBHOOK_SECRET). */
+  signingSecret: string;
+  /** NATS credentials (NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS). */
+  auth?: NatsAuth;
 }
 
 /** The stream settings every process derives from the one config (relay and consumer alike). */
 export function streamSettingsFrom(
   natsUrl: string,
-  outbox: { stream: string; subjectPrefix: string; retentionMs: number },
+  outbox: { stream: string; subjectPrefix: string; retentionMs: number; webhookSecret: string },
+  auth?: NatsAuth,
 ): StreamSettings {
-  return { natsUrl, stream: outbox.stream, subjectPrefix: outbox.subjectPrefix, maxAgeMs: outbox.retentionMs };
+  return {
+    natsUrl,
+    stream: outbox.stream,
+    subjectPrefix: outbox.subjectPrefix,
+    maxAgeMs: outbox.retentionMs,
+    signingSecret: outbox.webhookSecret,
+    auth,
+  };
 }
 
 /** One subject per aggregate type: `<prefix>.<aggregateType>`. */
@@ -22,9 +43,15 @@ export function subjectFor(prefix: string, aggregateType: string): string {
   return `${prefix}.${aggregateType.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
-export function connectNats(url: string, name: string): Promise<NatsConnection> {
+function authOptions(auth: NatsAuth | undefined): Partial<ConnectionOptions> {
+  if (!auth) return {};
+  if ('credsFile' in auth) return { authenticator: credsAuthenticator(fs.readFileSync(auth.credsFile)) };
+  return auth;
+}
+
+export function connectNats(url: string, name: string, auth?: NatsAuth): Promise<NatsConnection> {
   // Keep reconnecting forever: a broker outage must only delay events, never end the process.
-  return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, ...authOptions(auth) });
 }
 
 /** Creates the stream when it does not exist yet (dedup window of two minutes for Nats-Msg-Id, messages kept `maxAgeMs`). */

@@ -2,6 +2,7 @@
  * `npm run api`: the trip API process. Listens on API_PORT (3000) at HOST, talks to Temporal and
  * to its own database (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL) until SIGINT/SIGTERM.
  * With NATS_URL it also runs the choreographed trips' projection into that database.
+ * With PAYLOAD_KEYS it also serves Temporal's remote codec at /codec (docs/security.md).
  */
 import type { Client } from '@temporalio/client';
 import type { NatsConnection } from 'nats';
@@ -12,6 +13,7 @@ import type { RunningConsumer } from '../inbox/jetstream-consumer';
 import { connectNats, streamSettingsFrom } from '../outbox/nats-stream';
 import type { Db } from '../db/knex';
 import { connectClient } from '../temporal/connection';
+import { payloadCodecFor } from '../temporal/data-converter';
 import { openApiDatabase } from '../trips/trip-records';
 import { buildApp } from '../api/app';
 
@@ -37,7 +39,14 @@ async function main(): Promise<void> {
         db,
       );
     }
-    const app = buildApp({ db, temporalClient: client, config, logger: { level: config.logLevel } });
+    const codec = payloadCodecFor(config.codec);
+    const app = buildApp({
+      db,
+      temporalClient: client,
+      config,
+      logger: { level: config.logLevel },
+      codec: codec && { codec, allowUiOrigin: config.codec.allowUiOrigin },
+    });
     const stopped = new Promise<void>((resolve) => {
       const stop = () => void app.close().then(resolve, resolve);
       process.once('SIGINT', stop);

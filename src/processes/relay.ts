@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       sources.push({ name, db: await openDatabase(name, config, { migrations: migrationsOf(name) }) });
     }
     transport = config.natsUrl
-      ? await createNatsTransport(streamSettingsFrom(config.natsUrl, config.outbox))
+      ? await createNatsTransport(streamSettingsFrom(config.natsUrl, config.outbox, config.natsAuth))
       : createWebhookTransport({ baseUrl: config.services.notifications.url, secret: config.outbox.webhookSecret });
     const metrics = createRelayMetrics(sources);
     const relay = new OutboxRelay(sources, transport, {

@@ -1,6 +1,10 @@
-/** Publishes events to JetStream with the event id as `Nats-Msg-Id` (the broker drops repeats). */
+/**
+ * Publishes events to JetStream with the event id as `Nats-Msg-Id` (the broker drops repeats),
+ * each signed (`Outbox-Signature`) so the consumer can tell them from anyone else's.
+ */
 import type { NatsConnection } from 'nats';
 import type { EventEnvelope } from '../outbox/event';
+import { signedEventHeaders } from '../outbox/event-signature';
 import { connectNats, ensureStream, subjectFor, type StreamSettings } from '../outbox/nats-stream';
 import type { Transport } from './transport';
 
@@ -12,7 +16,7 @@ export async function createNatsTransport(
   settings: StreamSettings,
   options: { timeoutMs?: number; maxInFlight?: number } = {},
 ): Promise<NatsTransport> {
-  const nc = await connectNats(settings.natsUrl, 'outbox-relay');
+  const nc = await connectNats(settings.natsUrl, 'outbox-relay', settings.auth);
   try {
     await ensureStream(await nc.jetstreamManager(), settings);
   } catch (err) {
@@ -27,9 +31,11 @@ export async function createNatsTransport(
     maxInFlight: options.maxInFlight ?? 256,
     connection: nc,
     async publish(event: EventEnvelope) {
-      await js.publish(subjectFor(settings.subjectPrefix, event.aggregateType), encoder.encode(JSON.stringify(event)), {
+      const body = JSON.stringify(event);
+      await js.publish(subjectFor(settings.subjectPrefix, event.aggregateType), encoder.encode(body), {
         msgID: event.id,
         timeout: options.timeoutMs ?? 5000,
+        headers: signedEventHeaders(settings.signingSecret, body),
       });
     },
     async close() {

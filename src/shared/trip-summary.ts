@@ -23,6 +23,11 @@ export function nightsBetween(from: string, to: string): number {
 /** Only the last characters of a payment token ever leave the request (memo, UI, logs). */
 export const maskToken = (token: string): string => `…${token.slice(-4)}`;
 
+/** The request with its payment token masked: what is stored and shown outside Temporal's encrypted payloads. */
+export function redactedRequest(request: TripRequest): TripRequest {
+  return { ...request, payment: { ...request.payment, token: maskToken(request.payment.token) } };
+}
+
 /** The run's one-line summary: "UA100 2027-03-01 · H-NYC-1, 2 nights · car JFK · USD 1,234.00". */
 export function tripSummary(r: TripRequest): string {
   const nights = nightsBetween(r.hotel.checkIn, r.hotel.checkOut);

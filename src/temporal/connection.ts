@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { Config } from '../config';
+import { dataConverterFor } from './data-converter';
 
 type TlsOptions = NonNullable<NativeConnectionOptions['tls']>;
 
@@ -24,8 +25,11 @@ export function connectionOptions(config: Config) {
   return { address: config.temporal.address, tls: tlsOptions(config), apiKey: config.temporal.apiKey };
 }
 
-/** A Temporal client for the configured namespace. Close it with `client.connection.close()`. */
+/**
+ * A Temporal client for the configured namespace, with the payload codec (PAYLOAD_KEYS). Close it
+ * with `client.connection.close()`.
+ */
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10 seconds' });
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
 }

@@ -24,6 +24,8 @@ export interface StackOptions {
   temporalAddress?: string;
   /** Do not start these services (a test starts them later). */
   skipServices?: BookingServiceName[];
+  /** PAYLOAD_KEYS for the worker and the client (payloads encrypted in Temporal). */
+  payloadKeys?: string;
 }
 
 export interface Stack {
@@ -51,6 +53,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     DATABASE_URL: options.databaseUrl,
     FAULTS: options.faults,
     LOG_LEVEL: 'warn',
+    PAYLOAD_KEYS: options.payloadKeys,
   };
   // Services a test starts later need a port known now; the others listen on one the OS picks
   // (a port probed free can be taken by another server before we bind it).
@@ -83,7 +86,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     config = loadConfig(env);
     current = await createTripWorker(config);
     running = current.worker.run();
-    client = temporal ? temporal.client : await connectClient(config);
+    // The environment's own client has no payload codec: with keys, a client of ours.
+    client = temporal && config.codec.keys.length === 0 ? temporal.client : await connectClient(config);
   } catch (err) {
     // Leave nothing running behind a failed start: jest would never exit.
     await stopWorker();
@@ -113,8 +117,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stopped = true;
       await stopWorker();
       await Promise.allSettled(Object.values(services).map((s) => s.close()));
-      if (!temporal) await client.connection.close();
-      else if (!options.temporal) await temporal.teardown();
+      if (client !== temporal?.client) await client.connection.close();
+      if (temporal && !options.temporal) await temporal.teardown();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -7,12 +7,11 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { CustomerIdKey, TripStatusKey } from '../shared/search-attributes';
 import { stepSummaries } from '../shared/saga-steps';
 import { cancellationWorkflowId, type TripRequest, type TripView } from '../shared/trip';
-import { formatMoney, maskToken, nightsBetween, tripSummary } from '../shared/trip-summary';
+import { formatMoney, nightsBetween, redactedRequest, tripSummary } from '../shared/trip-summary';
 
 /** The request as the memo shows it: everything but the payment token, of which only the end. */
 export function tripMemo(request: TripRequest) {
-  const { token, ...payment } = request.payment;
-  return { request: { ...request, payment: { ...payment, token: maskToken(token) } } };
+  return { request: redactedRequest(request) };
 }
 
 /** The run's static details (Temporal markdown): who, what, and what happens on failure. */

@@ -11,6 +11,7 @@ import { idempotencyMigration } from '../idempotency/store';
 import { outboxMigrations } from '../outbox/outbox-table';
 import type { TripRequest, TripView } from '../shared/trip';
 import { canMoveTo, TRIP_STATUSES, type TripStatus } from '../shared/trip-status';
+import { maskToken, redactedRequest } from '../shared/trip-summary';
 
 export const tripsMigration: Migration = {
   name: '0002_trips',
@@ -40,6 +41,23 @@ export const tripFlavorMigration: Migration = {
   },
 };
 
+/** Rows written before requests were redacted held the full payment token: keep only its end. */
+export const tripsRedactTokenMigration: Migration = {
+  name: '0101_trips_redact_payment_token',
+  async up(db) {
+    const rows = await db<{ trip_id: string; request: string }>('trips').select('trip_id', 'request');
+    for (const row of rows) {
+      const request = JSON.parse(row.request) as { payment?: { token?: unknown } };
+      const token = request.payment?.token;
+      if (typeof token !== 'string' || token.startsWith('…')) continue;
+      const redacted = { ...request, payment: { ...request.payment, token: maskToken(token) } };
+      await db('trips')
+        .where({ trip_id: row.trip_id })
+        .update({ request: JSON.stringify(redacted) });
+    }
+  },
+};
+
 /** Every migration of the API database, in order (other modules append theirs here). */
 export const apiMigrations: Migration[] = [
   idempotencyMigration,
@@ -47,6 +65,7 @@ export const apiMigrations: Migration[] = [
   ...outboxMigrations,
   tripFlavorMigration,
   choreographyInboxMigration,
+  tripsRedactTokenMigration,
 ];
 
 export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
@@ -93,7 +112,8 @@ function toRecord(row: TripRow): TripRecord {
 }
 
 /**
- * Records a trip when it is requested; a second insert of the same trip is ignored, except that
+ * Records a trip when it is requested (the payment token masked: the API database never holds
+ * card data); a second insert of the same trip is ignored, except that
  * it names the principal of a row the worker recorded first (its end record knows no principal).
  * Returns whether this call inserted it.
  */
@@ -109,7 +129,7 @@ export async function insertTrip(
       flavor: trip.flavor ?? 'orchestrated',
       customer_id: trip.request.customerId,
       status: trip.status,
-      request: JSON.stringify(trip.request),
+      request: JSON.stringify(redactedRequest(trip.request)),
       view: null,
       created_at: now,
       updated_at: now,

@@ -9,6 +9,7 @@ import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { PROJECT_ROOT } from '../dev/project-root';
 import { connectionOptions } from '../temporal/connection';
+import { dataConverterFor } from '../temporal/data-converter';
 import { stepMetricsInterceptor } from '../observability/step-metrics';
 import type { Db } from '../db/knex';
 import { recordTripOutcome } from '../trips/trip-outcome';
@@ -37,6 +38,7 @@ export async function createTripWorker(config: Config, overrides: Partial<Worker
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      dataConverter: dataConverterFor(config),
       ...(useBundle
         ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
         : { workflowsPath: require.resolve('../workflows') }),

@@ -10,6 +10,7 @@ it('creates the stream with max_age from the outbox retention and the two-minute
     stream: `TEST_RETENTION_${id}`,
     subjectPrefix: `retention${id}.events`,
     retentionMs: 7 * 86_400_000,
+    webhookSecret: 'test-webhook-secret-0123456789',
   });
   const jsm = await nc.jetstreamManager();
   try {

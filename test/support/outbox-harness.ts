@@ -53,7 +53,13 @@ export async function openDbs(databaseUrl?: string): Promise<Dbs> {
 /** Unique stream, subject prefix and durable per test, so tests never see each other's events. */
 export function uniqueStream(natsUrl = NATS_URL): StreamSettings & { durable: string } {
   const id = randomUUID().replace(/-/g, '').slice(0, 12);
-  return { natsUrl, stream: `TEST_${id}`, subjectPrefix: `test${id}.events`, durable: `notif_${id}` };
+  return {
+    natsUrl,
+    stream: `TEST_${id}`,
+    subjectPrefix: `test${id}.events`,
+    durable: `notif_${id}`,
+    signingSecret: WEBHOOK_SECRET,
+  };
 }
 
 /** Appends `perAggregate` refund events for each of `aggregates` charges, one transaction per event. */

@@ -69,6 +69,12 @@ it('runs the stack, survives a kill -9 of the launcher, and stops everything on 
   const firstTrip = /sample trip (trip-sample-\S+): CONFIRMED/.exec(first.output())?.[1];
   const orphans = childPids();
   expect(orphans.length).toBeGreaterThanOrEqual(3);
+  // Payloads are encrypted with a dev key kept in DATA_DIR; the Web UI decodes through the API.
+  expect(fs.existsSync(path.join(dataDir, 'dev-payload-keys'))).toBe(true);
+  const settings = (await (await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/api/v1/settings`)).json()) as {
+    Codec?: { Endpoint?: string };
+  };
+  expect(settings.Codec?.Endpoint).toBe(`http://127.0.0.1:${env.API_PORT}/codec`);
 
   first.proc.kill('SIGKILL');
   await new Promise((r) => first.proc.once('exit', r));

@@ -8,12 +8,14 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import knexFactory, { type Knex } from 'knex';
 import { connect } from 'nats';
 import { loadConfig, type Config } from '../../src/config';
 import { CustomerIdKey, TripStatusKey } from '../../src/shared/search-attributes';
+import { connectClient } from '../../src/temporal/connection';
 import { bookTrip } from '../../src/workflows';
 import { waitHealthy, type LocalProcess } from '../support/compose-processes';
 import { startComposeStack, type ComposeStack } from '../support/compose-stack';
@@ -37,6 +39,8 @@ let pg: Knex;
 let logDir: string;
 let stack: ComposeStack;
 let config: Config;
+/** A client with the compose processes' payload codec (PAYLOAD_KEYS): the workers encrypt results. */
+let client: Client;
 let workers: LocalProcess[] = [];
 
 const workerIdentity = (p: LocalProcess) => `${p.pid}@${os.hostname()}`;
@@ -58,9 +62,11 @@ beforeAll(async () => {
   });
   workers = stack.procs.filter((p) => p.name.startsWith('worker'));
   config = loadConfig(stack.byName('worker').env);
+  client = await connectClient(config);
 }, 240_000);
 
 afterAll(async () => {
+  await client?.connection.close();
   await stack?.stop();
   await pg?.destroy();
   await temporal?.teardown();
@@ -74,7 +80,7 @@ afterAll(async () => {
 }, 60_000);
 
 const execute = (request = sampleTrip(), workflowId = `trip-${randomUUID()}`, taskQueue = config.temporal.taskQueue) =>
-  temporal.client.workflow.execute(bookTrip, { taskQueue, workflowId, args: [request] });
+  client.workflow.execute(bookTrip, { taskQueue, workflowId, args: [request] });
 
 /** Identities of the workers that completed each activity of a run, in order. */
 /**
@@ -83,7 +89,7 @@ const execute = (request = sampleTrip(), workflowId = `trip-${randomUUID()}`, ta
  * recording its marker.
  */
 async function activityWorkers(workflowId: string): Promise<string[]> {
-  const history = await temporal.client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
   let taskCompletedBy = '';
   return (history.events ?? []).flatMap((e) => {
     if (e.workflowTaskCompletedEventAttributes)
@@ -97,7 +103,7 @@ describe('the compose topology on PostgreSQL, NATS and a Temporal server', () =>
   it('confirms a trip through Temporal with its rows in each service schema of PostgreSQL', async () => {
     // Started with the trip's search attributes, which only works once the setup script registered them.
     const request = sampleTrip();
-    const view = await temporal.client.workflow.execute(bookTrip, {
+    const view = await client.workflow.execute(bookTrip, {
       taskQueue: config.temporal.taskQueue,
       workflowId: `trip-${randomUUID()}`,
       args: [request],
@@ -118,7 +124,7 @@ describe('the compose topology on PostgreSQL, NATS and a Temporal server', () =>
       { status: 'CAPTURED' },
     ]);
     // The search attribute registered by the compose setup script is set by the workflow.
-    const described = await temporal.client.workflow.getHandle(view.workflowId).describe();
+    const described = await client.workflow.getHandle(view.workflowId).describe();
     expect(described.typedSearchAttributes.get(TripStatusKey)).toBe('CONFIRMED');
     expect(described.typedSearchAttributes.get(CustomerIdKey)).toBe(request.customerId);
   });
@@ -176,7 +182,7 @@ describe('the compose topology on PostgreSQL, NATS and a Temporal server', () =>
     await waitHealthy(first, workerHealth(first));
 
     const workflowId = `trip-${randomUUID()}`;
-    const handle = await temporal.client.workflow.start(bookTrip, { taskQueue, workflowId, args: [sampleTrip()] });
+    const handle = await client.workflow.start(bookTrip, { taskQueue, workflowId, args: [sampleTrip()] });
     const deadline = Date.now() + 30_000;
     // The flight step runs as a local activity: the workflow task running it is started.
     const running = (d: Awaited<ReturnType<typeof handle.describe>>) =>

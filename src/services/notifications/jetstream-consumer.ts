@@ -4,11 +4,15 @@
  * committed. Events of one aggregate are applied in stream order even when one fails: the failed
  * event is retried in place (never nak'd, which would let the next event of its aggregate through
  * first) and the later events of its aggregate wait behind it, while other aggregates flow on.
+ * A message without the relay's valid signature is never applied: it is terminated, logged
+ * and counted.
  */
 import type { Knex } from 'knex';
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { aggregateKey, type EventEnvelope } from '../../outbox/event';
+import { verifyEventSignature } from '../../outbox/event-signature';
 import { ensureStream, type StreamSettings } from '../../outbox/nats-stream';
 import { applyEvent, applyEvents, envelopeSchema, type ApplyOutcome } from './apply-event';
 
@@ -25,6 +29,8 @@ export interface JetStreamConsumerOptions extends StreamSettings {
     batch: (db: Knex, events: EventEnvelope[]) => Promise<ApplyOutcome[]>;
     one: (db: Knex, event: EventEnvelope) => Promise<ApplyOutcome>;
   };
+  /** Where `notifications_events_rejected_total` is registered (the service's /metrics). */
+  metrics?: Registry;
 }
 
 export interface RunningConsumer {
@@ -54,6 +60,12 @@ export async function startJetStreamConsumer(
       ack_wait: nanos(30_000),
     });
   }
+  const rejected = new Counter({
+    name: 'notifications_events_rejected_total',
+    help: 'NATS messages terminated unapplied: missing or bad relay signature',
+    labelNames: ['reason'],
+    registers: options.metrics ? [options.metrics] : [],
+  });
   const consumer = await nc.jetstream().consumers.get(options.stream, options.durable);
   const messages = await consumer.consume({ max_messages: 1000 });
   const apply = options.apply ?? { batch: applyEvents, one: applyEvent };
@@ -160,9 +172,22 @@ export async function startJetStreamConsumer(
 
   const done = (async () => {
     for await (const m of messages) {
+      const body = m.string();
+      const signature = verifyEventSignature(options.signingSecret, body, m.headers, options.maxAgeMs);
+      if (!signature.ok) {
+        // Whoever published this is not the relay: never apply it, never see it again.
+        rejected.inc({ reason: signature.reason });
+        options.logger?.error(
+          { seq: m.seq, subject: m.subject, reason: signature.reason },
+          'rejecting an event without a valid relay signature',
+        );
+        // No reason text: servers before 2.10 do not parse `+TERM <reason>` and would ignore it.
+        m.term();
+        continue;
+      }
       let event: EventEnvelope;
       try {
-        const parsed = envelopeSchema.safeParse(JSON.parse(m.string()));
+        const parsed = envelopeSchema.safeParse(JSON.parse(body));
         if (!parsed.success) throw new Error(parsed.error.message);
         event = parsed.data;
       } catch (err) {

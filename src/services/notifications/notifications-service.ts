@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import { openDatabase, type Db } from '../../db/knex';
 import { connectNats, streamSettingsFrom } from '../../outbox/nats-stream';
@@ -32,14 +33,17 @@ export async function startNotificationsService(
   });
   let nc: NatsConnection | undefined;
   let consumer: RunningConsumer | undefined;
+  const metrics = new Registry();
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   try {
     const address = await app.listen({ host: config.host, port: options.port ?? config.services.notifications.port });
     if (config.natsUrl) {
-      nc = await connectNats(config.natsUrl, 'notifications');
+      nc = await connectNats(config.natsUrl, 'notifications', config.natsAuth);
       consumer = await startJetStreamConsumer(nc, {
-        ...streamSettingsFrom(config.natsUrl, config.outbox),
+        ...streamSettingsFrom(config.natsUrl, config.outbox, config.natsAuth),
         durable: config.outbox.durable,
         db,
+        metrics,
         logger: pino({ level: config.logLevel, base: { service: 'notifications' } }),
       });
     }
