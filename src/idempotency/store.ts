@@ -155,6 +155,23 @@ export class IdempotencyStore {
     return updated > 0;
   }
 
+  /**
+   * Replaces the stored success (2xx) of a completed key with a later answer, because what the
+   * key did has since been undone: its retries must not replay a success that no longer holds.
+   * A refusal stays as it was. Returns whether it was replaced.
+   */
+  async supersede(scope: string, key: string, response: StoredResponse, trx: Knex = this.db): Promise<boolean> {
+    const updated = await trx(IDEMPOTENCY_TABLE)
+      .where({ scope, key })
+      .whereBetween('response_status', [200, 299])
+      .update({
+        response_status: response.status,
+        response_headers: JSON.stringify(response.headers),
+        response_body: response.body,
+      });
+    return updated > 0;
+  }
+
   /** Gives a claimed key back (nothing was done), so a corrected retry runs afresh. */
   async release(scope: string, key: string, trx: Knex = this.db, token?: number): Promise<void> {
     await this.held(trx, scope, key, token).delete();

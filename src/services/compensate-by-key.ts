@@ -1,16 +1,30 @@
 /**
  * The shared half of every compensation endpoint: undo "whatever the forward key created".
- * If the forward request never arrived, a tombstone makes sure it is refused when it does.
+ * If the forward request never arrived, a tombstone makes sure it is refused when it does; if it
+ * succeeded, its key answers 409 IDEMPOTENCY_KEY_UNDONE from then on instead of its stale 201.
  */
 import type { Knex } from 'knex';
 import type { CancelOutcome } from '../http/common-schemas';
 import type { ServiceContext } from '../http/idempotent-route';
-import { HttpProblem } from '../http/problem';
+import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../http/problem';
+
+/** What a forward key answers once what it created was cancelled or refunded. */
+export function keyUndone(forwardKey: string, undoneBy?: string): HttpProblem {
+  return new HttpProblem(
+    409,
+    'IDEMPOTENCY_KEY_UNDONE',
+    'What this request did has been undone',
+    `key ${forwardKey} was cancelled or refunded${undoneBy ? ` by ${undoneBy}` : ''}; use a new key (a new trip id) to book again`,
+    undoneBy ? { undoneBy } : {},
+  );
+}
 
 export async function compensateByKey(
   ctx: ServiceContext,
   trx: Knex.Transaction,
   forwardKey: string,
+  /** The compensation's own key, named in the forward key's undone answer. */
+  undoKey: string,
   undo: () => Promise<CancelOutcome>,
 ): Promise<{ status: number; body: CancelOutcome }> {
   if (await ctx.store.tombstone(ctx.scope, forwardKey, trx)) {
@@ -37,5 +51,16 @@ export async function compensateByKey(
       },
     );
   }
-  return { status: 200, body: await undo() };
+  const undone = await undo();
+  if (forward && undone.outcome !== 'NOTHING_TO_CANCEL') {
+    const problem = keyUndone(forwardKey, undoKey);
+    const body = JSON.stringify(problem.toBody());
+    await ctx.store.supersede(
+      ctx.scope,
+      forwardKey,
+      { status: 409, headers: { 'content-type': PROBLEM_CONTENT_TYPE }, body },
+      trx,
+    );
+  }
+  return { status: 200, body: undone };
 }

@@ -125,8 +125,8 @@ export function registerInventoryRoutes<T extends object>(
         if (!parsed.success) throw badRequest('invalid cancel request', describeIssues(parsed.error));
         return parsed.data;
       },
-      execute: ({ idempotencyKey }, trx) =>
-        compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
+      execute: ({ idempotencyKey }, trx, key) =>
+        compensateByKey(ctx, trx, idempotencyKey, key, async (): Promise<CancelOutcome> => {
           const row = await trx<ReservationRow>('reservations').where({ idempotency_key: idempotencyKey }).first();
           if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
           if (row.status === 'CANCELLED') {

@@ -120,8 +120,8 @@ export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext)
         if (!parsed.success) throw badRequest('invalid refund request', describeIssues(parsed.error));
         return parsed.data;
       },
-      execute: ({ idempotencyKey }, trx) =>
-        compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
+      execute: ({ idempotencyKey }, trx, key) =>
+        compensateByKey(ctx, trx, idempotencyKey, key, async (): Promise<CancelOutcome> => {
           const row = await trx<ChargeRow>('charges').where({ idempotency_key: idempotencyKey }).first();
           if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
           if (row.status === 'REFUNDED')
