@@ -13,6 +13,7 @@ import {
   type PaymentRequest,
   stepKey,
   type StepName,
+  undoKey,
   type TripRequest,
   type TripView,
 } from '../shared/trip';
@@ -22,8 +23,11 @@ export interface ActivityDeps {
   /** Base URL of each booking service. */
   endpoints: Record<BookingServiceName, string>;
   requestTimeoutMs?: number;
-  /** Records a trip's terminal view and its outbox event in the API database (one transaction). */
-  tripRecorder?: (view: TripView, request?: TripRequest) => Promise<unknown>;
+  /**
+   * Records a trip's terminal view and its outbox event in the API database (one transaction);
+   * `principal` is the trip's owner, from the run's memo (absent for client-script trips).
+   */
+  tripRecorder?: (view: TripView, request?: TripRequest, principal?: string) => Promise<unknown>;
 }
 
 /** What a forward step returns: the id and status of what it created. */
@@ -82,7 +86,7 @@ export function createActivities(deps: ActivityDeps) {
     const result = await postIdempotent<CompensationResult>({
       service: step,
       url: deps.endpoints[step] + ROUTES[step].undo,
-      idempotencyKey: `${forwardKey}:undo`,
+      idempotencyKey: undoKey(workflowId, step),
       body: { tripId: workflowId, idempotencyKey: forwardKey },
       timeoutMs,
       signal,
@@ -100,8 +104,8 @@ export function createActivities(deps: ActivityDeps) {
     cancelCar: (tripId?: string) => undo('car', tripId),
     refundPayment: (tripId?: string) => undo('payment', tripId),
     /** The saga's end record (TripConfirmed / TripCompensated / TripCancelled through the outbox). */
-    recordTripOutcome: async (view: TripView, request?: TripRequest): Promise<void> => {
-      await deps.tripRecorder?.(view, request);
+    recordTripOutcome: async (view: TripView, request?: TripRequest, principal?: string): Promise<void> => {
+      await deps.tripRecorder?.(view, request, principal);
     },
   };
 }

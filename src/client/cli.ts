@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
+import { FailureType } from '../shared/failures';
 import { parseTripRequest } from '../shared/trip-schema';
+import { problemsWithWorkflowId } from '../shared/trip-ids';
 import { TRIP_STATUSES, workflowIdFor, type TripStatus, type TripView } from '../shared/trip';
 import { connectClient } from '../temporal/connection';
 import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
@@ -65,8 +67,11 @@ async function book(client: Client, config: Config, args: ReturnType<typeof pars
   }
   const request = parseTripRequest(raw);
   const id = typeof args.flags.id === 'string' ? args.flags.id : randomUUID();
-  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(id)) throw new UsageError('--id may use letters, digits and _.:- only');
+  if (!/^[A-Za-z0-9_.:-]+$/.test(id)) throw new UsageError('--id may use letters, digits and _.:- only');
   const workflowId = workflowIdFor(id);
+  // The services' limits, checked before anything starts (a refused id would end NEEDS_ATTENTION).
+  const problems = problemsWithWorkflowId(workflowId);
+  if (problems.length > 0) throw new UsageError(`--id: ${problems.join('; ')}`);
   let existed = false;
   try {
     await client.workflow.start(bookTrip, {
@@ -88,8 +93,18 @@ async function book(client: Client, config: Config, args: ReturnType<typeof pars
   const url = runUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId, snapshot.runId);
   print(io, snapshot.view, Boolean(args.flags.json));
   if (!args.flags.json) io.out(`  web UI: ${url}`);
+  if (wasUndone(snapshot.view)) {
+    // Temporal forgot the old runs (retention, deletion); the services did not: nothing was booked.
+    io.err(
+      `trip ${workflowId} was used before and undone (cancelled or refunded), and Temporal no longer has its run; nothing was booked again: choose another --id`,
+    );
+    return 1;
+  }
   return 0;
 }
+
+/** True when the services refused the trip because its id was used by a trip since undone. */
+const wasUndone = (view: TripView) => view.reason?.type === FailureType.IdempotencyKeyUndone;
 
 async function status(client: Client, config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
   const id = args.positional[0];
