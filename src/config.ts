@@ -25,6 +25,9 @@ const optionalUrl = (protocols: string[]) =>
   });
 
 /** Every environment variable any process reads; docker-compose.yml may name only these. */
+/** The operators' address when OPS_EMAIL is not set. */
+export const DEFAULT_OPS_EMAIL = 'ops@trip-saga.example';
+
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -90,6 +93,8 @@ export const envSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** The worker's Prometheus endpoint (Temporal runtime + trip_* metrics); 0 turns it off. */
   WORKER_METRICS_PORT: portOrOff.default(9464),
+  /** Where the notifications service emails trips that need a human (TripNeedsAttention). */
+  OPS_EMAIL: z.email().default(DEFAULT_OPS_EMAIL),
 });
 
 export interface ServiceEndpoint {
@@ -121,6 +126,7 @@ export interface Config {
   api: ApiConfig;
   outbox: OutboxConfig;
   worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number };
+  notifications: { opsEmail: string };
 }
 
 /** The outbox relay, its transports (NATS JetStream or signed webhooks) and the consumer. */
@@ -280,5 +286,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsPort: e.WORKER_METRICS_PORT,
     },
+    notifications: { opsEmail: e.OPS_EMAIL },
   };
 }

@@ -27,16 +27,21 @@ const ONCE = { workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPoli
 
 const isAlreadyStarted = (err: unknown) => err instanceof WorkflowExecutionAlreadyStartedError;
 
-/** Starts `bookTrip` under `tripId`, or attaches to the run that id already has. */
+/**
+ * Starts `bookTrip` under `tripId` for `principal` (kept in the run's memo, so the worker's end
+ * record names the owner even when the caller dies before recording the trip), or attaches to
+ * the run that id already has.
+ */
 export async function startBookTrip(
   client: Client,
   taskQueue: string,
   tripId: string,
   request: TripRequest,
+  principal?: string,
 ): Promise<void> {
   try {
     await client.workflow.start(bookTrip, {
-      ...tripStartOptions(request, tripId, taskQueue),
+      ...tripStartOptions(request, tripId, taskQueue, principal),
       args: [request],
       ...ONCE,
     });

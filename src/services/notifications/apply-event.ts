@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { EventEnvelope } from '../../outbox/event';
-import { emailForEvent } from './email-for-event';
+import { emailForEvent, type EmailOptions } from './email-for-event';
 
 export const envelopeSchema = z.object({
   id: z.string().uuid(),
@@ -25,7 +25,7 @@ const isUniqueViolation = (err: unknown) => {
   return e.code === '23505' || /UNIQUE constraint failed/i.test(String(e.message));
 };
 
-export async function applyEvent(db: Knex, event: EventEnvelope): Promise<ApplyOutcome> {
+export async function applyEvent(db: Knex, event: EventEnvelope, options: EmailOptions = {}): Promise<ApplyOutcome> {
   try {
     return await db.transaction(async (trx) => {
       if (await trx('inbox').where({ event_id: event.id }).first()) return 'duplicate';
@@ -39,7 +39,7 @@ export async function applyEvent(db: Knex, event: EventEnvelope): Promise<ApplyO
         event_created_at: event.createdAt,
         received_at: now,
       });
-      const email = emailForEvent(event);
+      const email = emailForEvent(event, options);
       if (email) {
         await trx('emails').insert({
           id: randomUUID(),

@@ -13,6 +13,8 @@ import { applyEvent, envelopeSchema } from './apply-event';
 export interface JetStreamConsumerOptions extends StreamSettings {
   durable: string;
   db: Knex;
+  /** Where TripNeedsAttention is emailed (config OPS_EMAIL). */
+  opsEmail?: string;
   logger?: Logger;
   /** How many aggregates are applied in parallel (events of one aggregate never are). */
   concurrency?: number;
@@ -43,7 +45,7 @@ export async function startJetStreamConsumer(
   const messages = await consumer.consume({ max_messages: 256 });
   const handle = async (m: JsMsg, event: EventEnvelope) => {
     try {
-      const outcome = await applyEvent(options.db, event);
+      const outcome = await applyEvent(options.db, event, { opsEmail: options.opsEmail });
       m.ack();
       options.logger?.debug({ eventId: event.id, type: event.type, outcome }, 'event consumed');
     } catch (err) {

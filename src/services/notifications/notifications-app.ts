@@ -16,6 +16,8 @@ export interface NotificationsDeps {
   db: Knex;
   webhookSecret: string;
   webhookToleranceMs: number;
+  /** Where TripNeedsAttention is emailed (config OPS_EMAIL). */
+  opsEmail?: string;
   logger?: boolean | { level: string };
 }
 
@@ -56,7 +58,7 @@ export function buildNotificationsApp(deps: NotificationsDeps): FastifyInstance 
       }
       const event = envelopeSchema.safeParse(json);
       if (!event.success) throw badRequest('invalid event envelope', describeIssues(event.error));
-      return { eventId: event.data.id, outcome: await applyEvent(deps.db, event.data) };
+      return { eventId: event.data.id, outcome: await applyEvent(deps.db, event.data, { opsEmail: deps.opsEmail }) };
     });
   });
 

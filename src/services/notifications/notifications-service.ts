@@ -28,6 +28,7 @@ export async function startNotificationsService(
     db,
     webhookSecret: config.outbox.webhookSecret,
     webhookToleranceMs: config.outbox.webhookToleranceMs,
+    opsEmail: config.notifications.opsEmail,
     logger: options.logger,
   });
   let nc: NatsConnection | undefined;
@@ -40,6 +41,7 @@ export async function startNotificationsService(
         ...streamSettingsFrom(config.natsUrl, config.outbox),
         durable: config.outbox.durable,
         db,
+        opsEmail: config.notifications.opsEmail,
         logger: pino({ level: config.logLevel, base: { service: 'notifications' } }),
       });
     }
