@@ -26,10 +26,12 @@ import { auditTrip, freePort, invariantViolations, startStack, type Stack } from
 const ALICE = 'token-alice-0001';
 const BOB = 'token-bob-00002';
 const CAROL = 'token-carol-003';
+const DAVE = 'token-dave-0004';
 const TOKENS = new Map([
   [ALICE, 'alice'],
   [BOB, 'bob'],
   [CAROL, 'carol'],
+  [DAVE, 'dave'],
 ]);
 
 let stack: Stack;
@@ -119,6 +121,15 @@ async function hit(
 
 const countOf = async (q: Promise<unknown[]>) => Number(Object.values((await q)[0] as object)[0]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `target` with some properties replaced (methods of the rest stay bound to it). */
+const bind = <T extends object>(target: T, override: Record<string | symbol, unknown>): T =>
+  new Proxy(target, {
+    get: (t, p) => {
+      if (p in override) return override[p];
+      const v = Reflect.get(t, p, t) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
 
 describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on %s', (kind) => {
   let db: Db;
@@ -487,6 +498,62 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
     expectProblem(await get('/trips?cursor=not-a-cursor', CAROL), 400, 'VALIDATION_FAILED');
   });
 
+  it('reads the unsettled trips of a page from Temporal a few at a time, not all at once', async () => {
+    const real = stack.client;
+    let inFlight = 0;
+    let peak = 0;
+    const counting = bind(real, {
+      workflow: bind(real.workflow, {
+        getHandle: (workflowId: string) => {
+          const handle = real.workflow.getHandle(workflowId);
+          return bind(handle, {
+            describe: async () => {
+              inFlight++;
+              peak = Math.max(peak, inFlight);
+              try {
+                await sleep(20);
+                return await handle.describe();
+              } finally {
+                inFlight--;
+              }
+            },
+          });
+        },
+      }),
+    });
+    const listing = buildApp({
+      db,
+      temporalClient: counting,
+      tokens: TOKENS,
+      clock,
+      logger: false,
+      config: { temporal: stack.config.temporal, api: stack.config.api },
+    });
+    apps.push(listing);
+    await listing.listen({ host: '127.0.0.1', port: 0 });
+    // 20 trips the API recorded as PENDING whose runs Temporal does not know: each costs a describe.
+    const pending: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const tripId = `trip-${randomUUID()}`;
+      await insertTrip(db, { tripId, principal: 'dave', request: sampleTrip(), status: 'PENDING' });
+      pending.push(tripId);
+    }
+    const page = await hit(listing, {
+      method: 'GET',
+      url: '/trips?limit=50',
+      headers: { authorization: `Bearer ${DAVE}` },
+    });
+    expect(page.statusCode).toBe(200);
+    expect(
+      page
+        .json()
+        .trips.map((t: { tripId: string }) => t.tripId)
+        .sort(),
+    ).toEqual([...pending].sort());
+    expect(peak).toBeGreaterThanOrEqual(2);
+    expect(peak).toBeLessThanOrEqual(4);
+  });
+
   it('replays a completed key after the API process restarts', async () => {
     const key = randomUUID();
     const first = await post(sampleTrip(), { key });
@@ -657,14 +724,6 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
   it('keeps the key of a request that failed after its trip started: another body gets 422, the same one takes over at once', async () => {
     // A client whose reads fail: the trip starts, then waiting for it throws (a 500).
     const real = stack.client;
-    const bind = <T extends object>(target: T, override: Record<string | symbol, unknown>): T =>
-      new Proxy(target, {
-        get: (t, p) => {
-          if (p in override) return override[p];
-          const v = Reflect.get(t, p, t) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-        },
-      });
     const broken = bind(real, {
       workflow: bind(real.workflow, {
         getHandle: () => ({
