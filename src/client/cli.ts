@@ -9,7 +9,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/c
 import { loadConfig, type Config } from '../config';
 import { FailureType } from '../shared/failures';
 import { parseTripRequest } from '../shared/trip-schema';
-import { problemsWithWorkflowId } from '../shared/trip-ids';
+import { TripIdError, tripWorkflowId } from '../shared/trip-ids';
 import { TRIP_STATUSES, workflowIdFor, type TripStatus, type TripView } from '../shared/trip';
 import { connectClient } from '../temporal/connection';
 import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
@@ -68,10 +68,8 @@ async function book(client: Client, config: Config, args: ReturnType<typeof pars
   const request = parseTripRequest(raw);
   const id = typeof args.flags.id === 'string' ? args.flags.id : randomUUID();
   if (!/^[A-Za-z0-9_.:-]+$/.test(id)) throw new UsageError('--id may use letters, digits and _.:- only');
-  const workflowId = workflowIdFor(id);
   // The services' limits, checked before anything starts (a refused id would end NEEDS_ATTENTION).
-  const problems = problemsWithWorkflowId(workflowId);
-  if (problems.length > 0) throw new UsageError(`--id: ${problems.join('; ')}`);
+  const workflowId = checkedWorkflowId(id);
   let existed = false;
   try {
     await client.workflow.start(bookTrip, {
@@ -101,6 +99,16 @@ async function book(client: Client, config: Config, args: ReturnType<typeof pars
     return 1;
   }
   return 0;
+}
+
+/** `trip-<id>`, or a usage error naming every limit the id would break. */
+function checkedWorkflowId(id: string): string {
+  try {
+    return tripWorkflowId(id);
+  } catch (err) {
+    if (err instanceof TripIdError) throw new UsageError(`--id: ${err.problems.join('; ')}`);
+    throw err;
+  }
 }
 
 /** True when the services refused the trip because its id was used by a trip since undone. */
