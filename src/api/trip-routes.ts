@@ -5,7 +5,8 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { IdempotencyStore } from '../idempotency/store';
 import { describeIssues, tripRequestSchema } from '../shared/trip-schema';
-import { TRIP_STATUSES, type TripStatus, type TripView } from '../shared/trip';
+import { initialView, type TripView } from '../shared/trip';
+import { isBookingStatus, isTerminalStatus, TRIP_STATUSES } from '../shared/trip-status';
 import {
   claimOwnerless,
   findTrip,
@@ -14,7 +15,6 @@ import {
   type TripRecord,
   updateTripView,
 } from '../trips/trip-records';
-import { initialView } from '../workflows';
 import { jsonResponse, requestKey, runIdempotent } from './idempotent-request';
 import { mapBounded } from './map-bounded';
 import { decodeCursor, encodeCursor } from './trip-cursor';
@@ -40,11 +40,9 @@ export interface TripRouteDeps {
   maxWaitSeconds: number;
 }
 
-/** Statuses after which the stored view no longer changes by itself. */
-const SETTLED: readonly TripStatus[] = ['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'];
 const DEFAULT_CANCEL_WAIT_SECONDS = 10;
 /** Statuses the stored row may hold while the run has already moved on (refreshed from Temporal). */
-const UNSETTLED = TRIP_STATUSES.filter((s) => !SETTLED.includes(s));
+const UNSETTLED = TRIP_STATUSES.filter((s) => !isTerminalStatus(s));
 /** GET /trips page sizes, and how many unsettled trips of a page are read from Temporal at once. */
 export const LIST_DEFAULT_LIMIT = 50;
 export const LIST_MAX_LIMIT = 200;
@@ -62,10 +60,10 @@ const resource = (view: TripView) => ({ ...view, links: links(view.tripId) });
 export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): void {
   const { db, store, temporal, taskQueue } = deps;
 
-  /** The freshest view of a trip: the stored one once settled, else Temporal's (saved back). */
+  /** The freshest view of a trip: the stored one once it ended, else Temporal's (saved back). */
   async function currentView(record: TripRecord): Promise<TripView> {
     const stored = record.view ?? { ...initialView(record.tripId), status: record.status };
-    if (SETTLED.includes(record.status)) return stored;
+    if (isTerminalStatus(record.status)) return stored;
     const live =
       (record.status === 'CANCELLING' ? await readCancellation(temporal, record.tripId) : undefined) ??
       (await readView(temporal, record.tripId));
@@ -134,7 +132,7 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
       execute: async () => {
         const view = await cancelAnyTrip(temporal, taskQueue, await currentView(record), waitMs);
         // Still booking: no worker took the cancellation in time (a 5xx, so a retry runs again).
-        if (view.status === 'PENDING' || view.status === 'BOOKING') throw cancelNotAccepted(record.tripId);
+        if (isBookingStatus(view.status)) throw cancelNotAccepted(record.tripId);
         if (!endedByCancel(view)) throw tripAlreadyEnded(record.tripId, view.status);
         await updateTripView(db, view);
         return jsonResponse(isTerminal(view) ? 200 : 202, resource(view));

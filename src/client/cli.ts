@@ -1,39 +1,27 @@
 /**
  * `npm run client -- <command>`: book, inspect, cancel and list trips through Temporal.
- *   book <trip.json> [--id ID] [--wait] [--json]   status <tripId> [--json]
- *   cancel <tripId> [--json]                        list [--status S] [--limit N] [--json]
+ *   book <trip.json> [--id ID] [--wait] [--json] [--flavor F]   status <tripId> [--json]
+ *   cancel <tripId> [--json]                                     list [--status S] [--limit N] [--json]
+ * `npm run client -- <command> --help` explains each. Exit codes: 0 done, 1 could not, 2 bad usage.
  */
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
 import { FailureType } from '../shared/failures';
 import { parseTripRequest } from '../shared/trip-schema';
 import { TripIdError, tripWorkflowId } from '../shared/trip-ids';
-import { TRIP_STATUSES, workflowIdFor, type TripStatus, type TripView } from '../shared/trip';
+import { tripIdOfCancellation, workflowIdFor, type TripView } from '../shared/trip';
 import { connectClient } from '../temporal/connection';
 import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
-import { cancelAnyTrip, endedByCancel, readCancellation } from '../trips/trip-workflows';
-import { bookTrip, tripIdOfCancellation } from '../workflows';
+import { cancelAnyTrip, endedByCancel, readCancellation, startBookTrip } from '../trips/trip-workflows';
 import { tripStatusQuery } from '../shared/search-attributes';
-import { tripStartOptions } from '../trips/start-options';
-import { parseArgs, UsageError } from './args';
+import { type ClientCommand, EXIT, type Io, parseCommandLine, UsageError } from './program';
 import { followTrip, type ProgressOutput } from './progress';
 import { table, tripJson, tripLines } from './output';
 
-const USAGE = `usage: npm run client -- <command>
-  book <trip.json> [--id ID] [--wait] [--json]   start a trip (same --id twice = one trip)
-  status <tripId> [--json]                        show a trip and its steps
-  cancel <tripId> [--json]                        cancel a trip, undoing what it did (refund included)
-  list [--status STATUS] [--limit N] [--json]     recent trips`;
-
 /** How long `cancel` waits for the undo to finish before printing the state it is in. */
 const CANCEL_WAIT_MS = 60_000;
-
-interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
 
 function print(io: Io, view: TripView, json: boolean, extra: Record<string, unknown> = {}) {
   if (json) io.out(tripJson(view, extra));
@@ -56,49 +44,34 @@ function progressOutput(io: Io, json: boolean): ProgressOutput {
   };
 }
 
-async function book(client: Client, config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
-  const file = args.positional[0];
-  if (!file) throw new UsageError('book needs a trip file');
+type Command<N extends ClientCommand['name']> = Extract<ClientCommand, { name: N }>;
+
+async function book(client: Client, config: Config, args: Command<'book'>, io: Io): Promise<number> {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = JSON.parse(fs.readFileSync(args.file, 'utf8'));
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read ${args.file}: ${(err as Error).message}`);
   }
   const request = parseTripRequest(raw);
-  const id = typeof args.flags.id === 'string' ? args.flags.id : randomUUID();
-  if (!/^[A-Za-z0-9_.:-]+$/.test(id)) throw new UsageError('--id may use letters, digits and _.:- only');
   // The services' limits, checked before anything starts (a refused id would end NEEDS_ATTENTION).
-  const workflowId = checkedWorkflowId(id);
-  let existed = false;
-  try {
-    await client.workflow.start(bookTrip, {
-      ...tripStartOptions(request, workflowId, config.temporal.taskQueue),
-      args: [request],
-      // One trip per id, ever: a running one is reused, a closed one is never started again.
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    existed = true;
-  }
-  if (existed && !args.flags.json) io.err(`trip ${workflowId} already exists: showing it instead of starting another`);
-  const json = Boolean(args.flags.json);
-  const snapshot = args.flags.wait
-    ? await followTrip(client, workflowId, progressOutput(io, json))
+  const workflowId = checkedWorkflowId(args.id ?? randomUUID());
+  const { started } = await startBookTrip(client, config.temporal.taskQueue, workflowId, request);
+  if (!started && !args.json) io.err(`trip ${workflowId} already exists: showing it instead of starting another`);
+  const snapshot = args.wait
+    ? await followTrip(client, workflowId, progressOutput(io, args.json))
     : await readTrip(client, workflowId);
   const url = runUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId, snapshot.runId);
-  print(io, snapshot.view, Boolean(args.flags.json));
-  if (!args.flags.json) io.out(`  web UI: ${url}`);
+  print(io, snapshot.view, args.json);
+  if (!args.json) io.out(`  web UI: ${url}`);
   if (wasUndone(snapshot.view)) {
     // Temporal forgot the old runs (retention, deletion); the services did not: nothing was booked.
     io.err(
       `trip ${workflowId} was used before and undone (cancelled or refunded), and Temporal no longer has its run; nothing was booked again: choose another --id`,
     );
-    return 1;
+    return EXIT.failed;
   }
-  return 0;
+  return EXIT.ok;
 }
 
 /** `trip-<id>`, or a usage error naming every limit the id would break. */
@@ -114,48 +87,38 @@ function checkedWorkflowId(id: string): string {
 /** True when the services refused the trip because its id was used by a trip since undone. */
 const wasUndone = (view: TripView) => view.reason?.type === FailureType.IdempotencyKeyUndone;
 
-async function status(client: Client, config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
-  const id = args.positional[0];
-  if (!id) throw new UsageError('status needs a trip id');
-  const snapshot = await readTrip(client, workflowIdFor(id));
+async function status(client: Client, config: Config, args: Command<'status'>, io: Io): Promise<number> {
+  const snapshot = await readTrip(client, workflowIdFor(args.tripId));
   // A confirmed trip may have been cancelled since: its cancellation run tells.
   const view =
     (snapshot.view.status === 'CONFIRMED' && (await readCancellation(client, snapshot.view.tripId))) || snapshot.view;
-  print(io, view, Boolean(args.flags.json));
-  if (!args.flags.json)
+  print(io, view, args.json);
+  if (!args.json)
     io.out(
       `  web UI: ${runUrl(config.temporal.uiUrl, config.temporal.namespace, snapshot.view.workflowId, snapshot.runId)}`,
     );
-  return 0;
+  return EXIT.ok;
 }
 
-async function cancel(client: Client, config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
-  const id = args.positional[0];
-  if (!id) throw new UsageError('cancel needs a trip id');
-  const snapshot = await readTrip(client, workflowIdFor(id));
+async function cancel(client: Client, config: Config, args: Command<'cancel'>, io: Io): Promise<number> {
+  const snapshot = await readTrip(client, workflowIdFor(args.tripId));
   // A trip still booking is stopped and undone; a confirmed one is undone by a cancellation run.
   const view = await cancelAnyTrip(client, config.temporal.taskQueue, snapshot.view, CANCEL_WAIT_MS);
   if (!endedByCancel(view)) {
     io.err(`trip ${view.tripId} already ended ${view.status}; there is nothing to cancel`);
-    print(io, view, Boolean(args.flags.json));
-    return 1;
+    print(io, view, args.json);
+    return EXIT.failed;
   }
-  print(io, view, Boolean(args.flags.json));
-  return 0;
+  print(io, view, args.json);
+  return EXIT.ok;
 }
 
-async function list(client: Client, _config: Config, args: ReturnType<typeof parseArgs>, io: Io): Promise<number> {
-  const wanted = args.flags.status;
-  if (wanted !== undefined && !TRIP_STATUSES.includes(wanted as TripStatus)) {
-    throw new UsageError(`--status must be one of ${TRIP_STATUSES.join(', ')}`);
-  }
-  const limit = args.flags.limit === undefined ? 20 : Number(args.flags.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new UsageError('--limit must be a whole number from 1 to 1000');
+async function list(client: Client, _config: Config, args: Command<'list'>, io: Io): Promise<number> {
+  const { status: wanted, limit } = args;
   const rows: Array<{ view: TripView; executionStatus: string; startTime: Date }> = [];
   // TripStatus is a search attribute kept current by the workflows: Temporal's visibility filters.
   const seen = new Set<string>();
-  for await (const wf of client.workflow.list({ query: tripStatusQuery(wanted as string | undefined) })) {
+  for await (const wf of client.workflow.list({ query: tripStatusQuery(wanted) })) {
     // A trip cancelled after confirmation has two runs; list it once, with its latest state.
     const tripId = wf.type === 'cancelConfirmedTrip' ? tripIdOfCancellation(wf.workflowId) : wf.workflowId;
     if (seen.has(tripId)) continue;
@@ -171,7 +134,7 @@ async function list(client: Client, _config: Config, args: ReturnType<typeof par
     }
     if (rows.length >= limit) break;
   }
-  if (args.flags.json) {
+  if (args.json) {
     io.out(
       JSON.stringify(
         rows.map((r) => ({
@@ -190,44 +153,53 @@ async function list(client: Client, _config: Config, args: ReturnType<typeof par
       ),
     );
   }
-  return 0;
+  return EXIT.ok;
 }
 
-const COMMANDS = { book, status, cancel, list } as const;
-
-/** Runs one client command; returns the process exit code. */
+/** Runs one client command; returns the process exit code. Help and usage errors connect to nothing. */
 export async function runClient(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
   io: Io = { out: console.log, err: console.error },
 ): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === 'help') {
-    io.out(USAGE);
-    return command ? 0 : 2;
-  }
-  const run = COMMANDS[command as keyof typeof COMMANDS];
-  if (!run) {
-    io.err(`unknown command "${command}"\n${USAGE}`);
-    return 2;
-  }
-  const args = parseArgs(rest, { valued: ['id', 'status', 'limit'], boolean: ['wait', 'json'] });
+  const parsed = parseCommandLine(argv, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { command } = parsed;
   const config = loadConfig(env);
   const client = await connectClient(config);
   try {
-    return await run(client, config, args, io);
+    switch (command.name) {
+      case 'book':
+        return await book(client, config, command, io);
+      case 'status':
+        return await status(client, config, command, io);
+      case 'cancel':
+        return await cancel(client, config, command, io);
+      case 'list':
+        return await list(client, config, command, io);
+    }
   } finally {
     await client.connection.close();
   }
 }
 
+/** The message and exit code of an error that ended a command (the script's last words). */
+export function describeClientError(err: unknown): { message: string; exitCode: number } {
+  if (err instanceof UsageError)
+    return { message: `error: ${err.message}\n(add --help for usage)`, exitCode: EXIT.usage };
+  if (err instanceof TripNotFoundError) return { message: err.message, exitCode: EXIT.failed };
+  if (err instanceof Error && err.message.startsWith('invalid trip request')) {
+    return { message: err.message, exitCode: EXIT.failed };
+  }
+  return { message: err instanceof Error ? (err.stack ?? err.message) : String(err), exitCode: EXIT.failed };
+}
+
 if (require.main === module) {
   runClient(process.argv.slice(2))
     .then((code) => process.exit(code))
-    .catch((err) => {
-      if (err instanceof UsageError) console.error(`${err.message}\n${USAGE}`);
-      else if (err instanceof TripNotFoundError) console.error(err.message);
-      else console.error(err instanceof Error && err.message.startsWith('invalid trip request') ? err.message : err);
-      process.exit(err instanceof UsageError ? 2 : 1);
+    .catch((err: unknown) => {
+      const { message, exitCode } = describeClientError(err);
+      console.error(message);
+      process.exit(exitCode);
     });
 }

@@ -3,7 +3,8 @@
  * it happens; on a terminal a spinner line shows the step in progress, elsewhere plain lines only.
  */
 import type { Client } from '@temporalio/client';
-import { TERMINAL_STATUSES, type TripView } from '../shared/trip';
+import type { TripView } from '../shared/trip';
+import { isTerminalStatus } from '../shared/trip-status';
 import { readTrip, type TripSnapshot } from '../trips/trip-view';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -42,7 +43,7 @@ export function transitions(before: TripView | undefined, after: TripView): stri
   const lines: string[] = [];
   // Compensations run in reverse step order: several seen in one poll are printed that way.
   const undos: string[] = [];
-  const ended = TERMINAL_STATUSES.includes(after.status);
+  const ended = isTerminalStatus(after.status);
   if (before?.status !== after.status && !ended) lines.push(`trip ${after.status}`);
   for (const [step, state] of Object.entries(after.steps)) {
     const old = before?.steps[step as keyof TripView['steps']];
@@ -82,7 +83,7 @@ export async function followTrip(
       out.write(lines.map((l) => `${l}\n`).join(''));
     }
     last = snapshot.view;
-    if (TERMINAL_STATUSES.includes(snapshot.view.status) && snapshot.executionStatus !== 'RUNNING') {
+    if (isTerminalStatus(snapshot.view.status) && snapshot.executionStatus !== 'RUNNING') {
       clear();
       return snapshot;
     }

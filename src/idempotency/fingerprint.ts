@@ -1,16 +1,15 @@
-/** A request fingerprint: SHA-256 of method, path and the canonical JSON of the body. */
+/**
+ * A request fingerprint: SHA-256 of method, path and the body in RFC 8785 JSON Canonicalization
+ * (the `canonicalize` package): keys sorted by UTF-16 code units, ECMAScript number and string
+ * serialisation. For any body JSON.parse produces this is byte for byte what the hand-written
+ * canonical JSON before it produced, so keys stored earlier keep their fingerprints.
+ */
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 
-/** JSON with object keys sorted at every level, so key order never changes the fingerprint. */
+/** The canonical JSON of a parsed body; no body (undefined) is `null`. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return canonicalize(value) ?? 'null';
 }
 
 export function fingerprintOf(method: string, path: string, body: unknown): string {

@@ -25,7 +25,7 @@ export interface ClaimRequest {
 }
 
 export type ClaimResult =
-  /** `token` (the claim's locked_at) fences complete/release/abandon against a successor's claim. */
+  /** `token` (the claim's locked_at) fences complete/abandon against a successor's claim. */
   | { kind: 'claimed'; takeover: boolean; token: number }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'mismatch'; method: string; path: string }
@@ -170,11 +170,6 @@ export class IdempotencyStore {
         response_body: response.body,
       });
     return updated > 0;
-  }
-
-  /** Gives a claimed key back (nothing was done), so a corrected retry runs afresh. */
-  async release(scope: string, key: string, trx: Knex = this.db, token?: number): Promise<void> {
-    await this.held(trx, scope, key, token).delete();
   }
 
   /**

@@ -2,11 +2,15 @@
  * The shared half of every compensation endpoint: undo "whatever the forward key created".
  * If the forward request never arrived, a tombstone makes sure it is refused when it does; if it
  * succeeded, its key answers 409 IDEMPOTENCY_KEY_UNDONE from then on instead of its stale 201.
+ * `registerUndoRoute` is the whole endpoint, for the inventory and payment services alike.
  */
+import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
-import type { CancelOutcome } from '../http/common-schemas';
-import type { ServiceContext } from '../http/idempotent-route';
-import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../http/problem';
+import { cancelRequestSchema, type CancelOutcome } from '../http/common-schemas';
+import { handleIdempotent, type ServiceContext } from '../http/idempotent-route';
+import { badRequest, HttpProblem, PROBLEM_CONTENT_TYPE } from '../http/problem';
+import { describeIssues } from '../shared/trip-schema';
+import { announceRow, type KeyedRow, type RowEvent, undoKeyedRow } from './keyed-rows';
 
 /** What a forward key answers once what it created was cancelled or refunded. */
 export function keyUndone(forwardKey: string, undoneBy?: string): HttpProblem {
@@ -63,4 +67,49 @@ export async function compensateByKey(
     );
   }
   return { status: 200, body: undone };
+}
+
+/** How one service undoes the keyed row of a forward request (a reservation, a charge). */
+export interface UndoRoute<Status extends string, Row extends KeyedRow<Status>> {
+  /** `POST` path of the compensation, e.g. `/reservations/cancel` (a bad body: "invalid cancel request"). */
+  path: string;
+  table: string;
+  /** The row's status before and after; the outcome is the undone status, or ALREADY_<it>. */
+  status: { active: Status; undone: Status & ('CANCELLED' | 'REFUNDED') };
+  /** The row as the answer shows it, e.g. `{ reservation: … }`. */
+  show: (row: Row) => { reservation: unknown } | { charge: unknown };
+  /** The event announcing the undo, appended in its transaction. */
+  event: RowEvent<Row>;
+  /** What else the undo gives back, in the same transaction (the inventory a reservation held). */
+  release?: (row: Row, trx: Knex.Transaction) => Promise<void>;
+}
+
+/** Registers a compensation endpoint: undo by the forward key, once, with a tombstone when nothing came yet. */
+export function registerUndoRoute<Status extends string, Row extends KeyedRow<Status>>(
+  app: FastifyInstance,
+  ctx: ServiceContext,
+  route: UndoRoute<Status, Row>,
+): void {
+  const requestName = route.path.split('/').pop();
+  const { undone } = route.status;
+  app.post(route.path, (request, reply) =>
+    handleIdempotent(ctx, request, reply, {
+      parse: (body) => {
+        const parsed = cancelRequestSchema.safeParse(body);
+        if (!parsed.success) throw badRequest(`invalid ${requestName} request`, describeIssues(parsed.error));
+        return parsed.data;
+      },
+      execute: ({ idempotencyKey }, trx, key) =>
+        compensateByKey(ctx, trx, idempotencyKey, key, async (): Promise<CancelOutcome> => {
+          const undo = await undoKeyedRow<Status, Row>(trx, route.table, idempotencyKey, route.status);
+          if (undo.kind === 'none') return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
+          if (undo.kind === 'undone') {
+            await route.release?.(undo.row, trx);
+            await announceRow(trx, undo.row, route.event);
+          }
+          const outcome = undo.kind === 'undone' ? undone : (`ALREADY_${undone}` as const);
+          return { outcome, idempotencyKey, ...route.show(undo.row) };
+        }),
+    }),
+  );
 }

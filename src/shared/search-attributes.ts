@@ -6,7 +6,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** The trip's status (DESIGN.md's statuses: PENDING … CONFIRMED | COMPENSATED | CANCELLED | NEEDS_ATTENTION). */
+/** The trip's status (docs/architecture.md's statuses: PENDING … CONFIRMED | COMPENSATED | CANCELLED | NEEDS_ATTENTION). */
 export const TripStatusKey = defineSearchAttributeKey('TripStatus', SearchAttributeType.KEYWORD);
 /** The customer the trip is for. */
 export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);

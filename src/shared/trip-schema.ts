@@ -1,4 +1,4 @@
-/** Validation of the trip request (DESIGN.md), shared by the client script, the trip API and the services. */
+/** Validation of the trip request (docs/architecture.md), shared by the client script, the trip API and the services. */
 import { z } from 'zod';
 import type { TripRequest } from './trip';
 

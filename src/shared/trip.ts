@@ -1,4 +1,8 @@
-/** The trip contract of DESIGN.md: request, statuses and the view every reader gets. Pure types. */
+/**
+ * The trip contract (docs/architecture.md): the request, the view every reader gets, and the ids
+ * derived from a trip's id. Pure and deterministic: the workflow bundle imports it.
+ */
+import type { TripStatus } from './trip-status';
 
 export interface FlightRequest {
   flightNumber: string;
@@ -28,19 +32,6 @@ export interface TripRequest {
   car: CarRequest;
   payment: PaymentRequest;
 }
-
-export const TRIP_STATUSES = [
-  'PENDING',
-  'BOOKING',
-  'CONFIRMED',
-  'COMPENSATING',
-  'COMPENSATED',
-  'CANCELLING',
-  'CANCELLED',
-  'NEEDS_ATTENTION',
-] as const;
-export type TripStatus = (typeof TRIP_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly TripStatus[] = ['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'];
 
 export const STEPS = ['flight', 'hotel', 'car', 'payment'] as const;
 export type StepName = (typeof STEPS)[number];
@@ -72,3 +63,16 @@ export const stepKey = (workflowId: string, step: StepName): string => `${workfl
 
 /** The idempotency key of a step's compensation: `<workflowId>:<step>:undo`. */
 export const undoKey = (workflowId: string, step: StepName): string => `${stepKey(workflowId, step)}:undo`;
+
+/** The view of a trip before its first step: every step PENDING under its forward key. */
+export function initialView(workflowId: string): TripView {
+  const steps = {} as TripView['steps'];
+  for (const step of STEPS) steps[step] = { status: 'PENDING', idempotencyKey: stepKey(workflowId, step) };
+  return { tripId: workflowId, workflowId, status: 'PENDING', steps };
+}
+
+/** The workflow id of the cancellation of a trip: one per trip, so a retried cancel attaches. */
+export const cancellationWorkflowId = (tripId: string): string => `cancel-${tripId}`;
+
+/** The trip a cancellation run undoes (the inverse of cancellationWorkflowId). */
+export const tripIdOfCancellation = (workflowId: string): string => workflowId.replace(/^cancel-/, '');

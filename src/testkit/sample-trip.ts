@@ -1,4 +1,4 @@
-/** The trip request of DESIGN.md, with overrides for the failure triggers. */
+/** The trip request of docs/architecture.md, with overrides for the failure triggers. */
 import type { TripRequest } from '../shared/trip';
 
 export function sampleTrip(

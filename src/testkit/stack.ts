@@ -130,7 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
-/** What every service holds for a trip, read through the audit endpoints (DESIGN.md). */
+/** What every service holds for a trip, read through the audit endpoints (docs/architecture.md). */
 export async function auditTrip(config: Config, tripId: string) {
   const get = async (name: BookingServiceName) => {
     const url = `${config.services[name].url}/${name === 'payment' ? 'charges' : 'reservations'}?tripId=${encodeURIComponent(tripId)}`;
@@ -146,7 +146,7 @@ export async function auditTrip(config: Config, tripId: string) {
   };
 }
 
-/** Invariant 1 of DESIGN.md for one trip, as a list of violations (empty when it holds). */
+/** Invariant 1 of docs/architecture.md for one trip, as a list of violations (empty when it holds). */
 export function invariantViolations(status: string, audit: Awaited<ReturnType<typeof auditTrip>>): string[] {
   const problems: string[] = [];
   const active = (rows: Array<{ status: string }>, s: string) => rows.filter((r) => r.status === s).length;

@@ -1,11 +1,12 @@
 /** Temporal test environments on the binaries the project installed (never the SDK's download). */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalCliPath, temporalTestServerPath } from '../dev/temporal-binaries';
+import { loadConfig } from '../config';
 import { TRIP_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 
 export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath(loadConfig()) } },
   });
 }
 
@@ -20,7 +21,7 @@ export function devServerEnv(
 ): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
-      executable: { type: 'existing-path', path: temporalCliPath() },
+      executable: { type: 'existing-path', path: temporalCliPath(loadConfig()) },
       ip: '127.0.0.1',
       extraArgs,
       searchAttributes: [...TRIP_SEARCH_ATTRIBUTES],

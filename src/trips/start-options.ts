@@ -6,9 +6,8 @@
  */
 import { TypedSearchAttributes } from '@temporalio/common';
 import { CustomerIdKey, TripStatusKey } from '../shared/search-attributes';
-import type { TripRequest, TripView } from '../shared/trip';
+import { cancellationWorkflowId, type TripRequest, type TripView } from '../shared/trip';
 import { assertValidWorkflowId } from '../shared/trip-ids';
-import { cancellationWorkflowId } from '../workflows/cancel-confirmed-trip';
 import { formatMoney, maskToken, nightsBetween, stepSummaries, tripSummary } from '../shared/trip-summary';
 
 /**

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { TripRequest, TripStatus, TripView } from '../shared/trip';
+import type { TripRequest, TripView } from '../shared/trip';
+import type { TripStatus } from '../shared/trip-status';
 import { claimOwnerless, findTrip, insertTrip, updateTripView } from './trip-records';
 import { appendEvent } from '../outbox/append-event';
 import { OUTBOX_TABLE } from '../outbox/outbox-table';

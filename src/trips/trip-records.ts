@@ -8,7 +8,8 @@ import { openDatabase, type Db } from '../db/knex';
 import type { Migration } from '../db/migrations';
 import { idempotencyMigration } from '../idempotency/store';
 import { outboxMigration } from '../outbox/outbox-table';
-import { TRIP_STATUSES, type TripRequest, type TripStatus, type TripView } from '../shared/trip';
+import type { TripRequest, TripView } from '../shared/trip';
+import { canMoveTo, TRIP_STATUSES, type TripStatus } from '../shared/trip-status';
 
 export const tripsMigration: Migration = {
   name: '0002_trips',
@@ -104,25 +105,14 @@ export async function claimOwnerless(db: Knex, tripId: string, principal: string
   await db('trips').where({ trip_id: tripId }).whereNull('principal').update({ principal });
 }
 
-/** The statuses a trip may move to from each status; a view that would go back is stale. */
-const NEXT: Record<TripStatus, readonly TripStatus[]> = {
-  PENDING: TRIP_STATUSES,
-  BOOKING: TRIP_STATUSES,
-  COMPENSATING: TRIP_STATUSES,
-  CONFIRMED: ['CANCELLING', 'CANCELLED', 'NEEDS_ATTENTION'],
-  CANCELLING: ['CANCELLED', 'NEEDS_ATTENTION'],
-  CANCELLED: [],
-  COMPENSATED: [],
-  NEEDS_ATTENTION: [],
-};
-
 /**
  * Stores the latest view of a trip (its status included), unless the stored status is already
  * past it: readers race (a late `Prefer: wait` answer, a retried end record), and a CONFIRMED
  * view must never overwrite the CANCELLED that followed it. Returns whether it was stored.
  */
 export async function updateTripView(db: Knex, view: TripView): Promise<boolean> {
-  const stale = TRIP_STATUSES.filter((from) => from !== view.status && !NEXT[from].includes(view.status));
+  // A view that would take the trip back is stale.
+  const stale = TRIP_STATUSES.filter((from) => !canMoveTo(from, view.status));
   const updated = await db('trips')
     .where({ trip_id: view.tripId })
     .whereNotIn('status', stale)

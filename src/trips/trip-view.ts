@@ -4,8 +4,8 @@
  */
 import { type Client, type WorkflowHandle, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TripView } from '../shared/trip';
-import { bookTrip, getTrip, initialView } from '../workflows';
+import { initialView, type TripView } from '../shared/trip';
+import { bookTrip, getTrip } from '../workflows';
 
 export class TripNotFoundError extends Error {
   constructor(readonly workflowId: string) {

@@ -11,11 +11,11 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
 } from '@temporalio/client';
-import type { TripRequest, TripView } from '../shared/trip';
-import { TERMINAL_STATUSES } from '../shared/trip';
+import { cancellationWorkflowId, type TripRequest, type TripView } from '../shared/trip';
+import { isBookingStatus, isTerminalStatus } from '../shared/trip-status';
 import { cancellationStartOptions, tripStartOptions } from './start-options';
 import { readTrip, TripNotFoundError } from './trip-view';
-import { bookTrip, cancelConfirmedTrip, cancellationWorkflowId, cancelTrip } from '../workflows';
+import { bookTrip, cancelConfirmedTrip, cancelTrip } from '../workflows';
 
 /** `trip-<hash>` of (principal, key): a retry of a crashed request finds the run it started. */
 export function tripIdFor(principal: string, key: string): string {
@@ -28,9 +28,12 @@ const ONCE = { workflowIdReusePolicy: 'REJECT_DUPLICATE', workflowIdConflictPoli
 const isAlreadyStarted = (err: unknown) => err instanceof WorkflowExecutionAlreadyStartedError;
 
 /**
- * Starts `bookTrip` under `tripId` for `principal` (kept in the run's memo, so the worker's end
- * record names the owner even when the caller dies before recording the trip), or attaches to
- * the run that id already has.
+ * The one way a trip starts (trip API, client script, launcher): `bookTrip` under `tripId` (its
+ * workflow id, `trip-…`) with the start options of start-options.ts, or nothing when that id
+ * already has a run: a running one is attached to, a closed one is never started again.
+ * `started` says which happened.
+ * `principal` goes into the run's memo, so the worker's end record names the owner even when
+ * the caller dies before recording the trip.
  */
 export async function startBookTrip(
   client: Client,
@@ -38,15 +41,17 @@ export async function startBookTrip(
   tripId: string,
   request: TripRequest,
   principal?: string,
-): Promise<void> {
+): Promise<{ started: boolean }> {
   try {
     await client.workflow.start(bookTrip, {
       ...tripStartOptions(request, tripId, taskQueue, principal),
       args: [request],
       ...ONCE,
     });
+    return { started: true };
   } catch (err) {
     if (!isAlreadyStarted(err)) throw err;
+    return { started: false };
   }
 }
 
@@ -105,7 +110,7 @@ export async function waitForClose(client: Client, workflowId: string, waitMs: n
   return readView(client, workflowId);
 }
 
-export const isTerminal = (view: TripView) => TERMINAL_STATUSES.includes(view.status);
+export const isTerminal = (view: TripView): boolean => isTerminalStatus(view.status);
 
 /**
  * Cancels a trip that is still booking through the `cancel` update, all of it (the SDK re-sends
@@ -159,7 +164,7 @@ export async function cancelAnyTrip(
   waitMs: number,
 ): Promise<TripView> {
   let view = current;
-  if (view.status === 'PENDING' || view.status === 'BOOKING') {
+  if (isBookingStatus(view.status)) {
     view = (await cancelRunningTrip(client, view.tripId, waitMs)) ?? (await readView(client, view.tripId)) ?? view;
   }
   if (view.status === 'CONFIRMED') view = await cancelConfirmed(client, taskQueue, view, waitMs);

@@ -16,9 +16,9 @@ import { openApiDatabase } from '../trips/trip-records';
 
 export const WORKFLOW_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 
-/** True when the worker will load the prebuilt bundle (production with `npm run build` done). */
-export function usesPrebuiltBundle(): boolean {
-  return process.env.NODE_ENV === 'production' && fs.existsSync(WORKFLOW_BUNDLE_PATH);
+/** True when the worker will load the prebuilt bundle (NODE_ENV=production with `npm run build` done). */
+export function usesPrebuiltBundle(config: Pick<Config, 'worker'>): boolean {
+  return config.worker.prebuiltBundle && fs.existsSync(WORKFLOW_BUNDLE_PATH);
 }
 
 export interface TripWorker {
@@ -31,7 +31,7 @@ export interface TripWorker {
 export async function createTripWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<TripWorker> {
   const connection = await NativeConnection.connect(connectionOptions(config));
   const apiDb = await openApiDatabase(config);
-  const useBundle = usesPrebuiltBundle();
+  const useBundle = usesPrebuiltBundle(config);
   try {
     const worker = await Worker.create({
       connection,

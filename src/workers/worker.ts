@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       temporal: config.temporal.address,
       namespace: config.temporal.namespace,
-      prebuiltBundle: usesPrebuiltBundle(),
+      prebuiltBundle: usesPrebuiltBundle(config),
       healthPort: health?.port ?? null,
       metrics: metricsUrl ?? null,
     });

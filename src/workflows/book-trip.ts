@@ -16,7 +16,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FailureType } from '../shared/failures';
-import { STEPS, stepKey, TERMINAL_STATUSES, type StepName, type TripRequest, type TripView } from '../shared/trip';
+import { initialView, STEPS, type StepName, type TripRequest, type TripView } from '../shared/trip';
+import { isBookingStatus, isTerminalStatus } from '../shared/trip-status';
 import { stepSummaries } from '../shared/trip-summary';
 import { compensationStep, forwardStep } from './activity-options';
 import { Compensations, trackedUndo } from './compensations';
@@ -53,12 +54,6 @@ export const SAGA: Record<
   },
 };
 
-export function initialView(workflowId: string): TripView {
-  const steps = {} as TripView['steps'];
-  for (const step of STEPS) steps[step] = { status: 'PENDING', idempotencyKey: stepKey(workflowId, step) };
-  return { tripId: workflowId, workflowId, status: 'PENDING', steps };
-}
-
 export async function bookTrip(request: TripRequest): Promise<TripView> {
   const { workflowId } = workflowInfo();
   const view = initialView(workflowId);
@@ -71,7 +66,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
 
   setHandler(getTrip, () => view);
   const requestCancel = () => {
-    if (view.status === 'PENDING' || view.status === 'BOOKING') {
+    if (isBookingStatus(view.status)) {
       cancelRequested = true;
       booking.cancel();
     }
@@ -81,12 +76,12 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     cancelTrip,
     async () => {
       requestCancel();
-      await condition(() => TERMINAL_STATUSES.includes(view.status));
+      await condition(() => isTerminalStatus(view.status));
       return view;
     },
     {
       validator: () => {
-        if (view.status !== 'PENDING' && view.status !== 'BOOKING') {
+        if (!isBookingStatus(view.status)) {
           throw new Error(`trip ${workflowId} is ${view.status} and can no longer be cancelled by this run`);
         }
       },

@@ -26,12 +26,6 @@ const UNDO: Record<StepName, (tripId: string) => Promise<unknown>> = {
   payment: (id) => compensation(`Refund payment of ${id} (compensation)`).refundPayment(id),
 };
 
-/** The workflow id of the cancellation of a trip: one per trip, so a retried cancel attaches. */
-export const cancellationWorkflowId = (tripId: string): string => `cancel-${tripId}`;
-
-/** The trip a cancellation run undoes (the inverse of cancellationWorkflowId). */
-export const tripIdOfCancellation = (workflowId: string): string => workflowId.replace(/^cancel-/, '');
-
 export async function cancelConfirmedTrip(confirmed: TripView): Promise<TripView> {
   const view: TripView = {
     ...confirmed,

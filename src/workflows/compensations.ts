@@ -18,10 +18,6 @@ export class Compensations {
     this.stack.push({ name, run });
   }
 
-  get size(): number {
-    return this.stack.length;
-  }
-
   /**
    * Runs every registered compensation, last first, in a scope that cancellation cannot reach.
    * One that fails for good does not stop the others; every such failure is returned.

@@ -5,6 +5,7 @@
 import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { TripStatusKey, TripStepKey } from '../shared/search-attributes';
 import type { StepName, TripView } from '../shared/trip';
+import { isTerminalStatus } from '../shared/trip-status';
 import { progressDetails } from '../shared/trip-summary';
 
 /** The step the trip is in: the one whose compensation failed, else the running one, else the one that failed. */
@@ -23,7 +24,7 @@ function countTransition(view: TripView, from: string | undefined): void {
   if (view.status === 'BOOKING' && from === 'PENDING') {
     metricMeter.createCounter('trip_sagas_started', 'sagas', 'Trip sagas that started booking').add(1);
   }
-  if (['CONFIRMED', 'COMPENSATED', 'CANCELLED', 'NEEDS_ATTENTION'].includes(view.status)) {
+  if (isTerminalStatus(view.status)) {
     metricMeter
       .createCounter('trip_sagas_completed', 'sagas', 'Trip sagas that ended, by final status')
       .add(1, { status: view.status });

@@ -5,7 +5,7 @@ import { openDatabase } from '../../src/db/knex';
 import { appendEvent } from '../../src/outbox/append-event';
 import { recordTripOutcome } from '../../src/trips/trip-outcome';
 import { buildApp, migrationsFor } from '../../src/services/booking-service';
-import { initialView } from '../../src/workflows/book-trip';
+import { initialView } from '../../src/shared/trip';
 import { apiMigrations, findTrip } from '../../src/trips/trip-records';
 import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
 import { sampleTrip } from '../../src/testkit/sample-trip';

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalCliPath } from '../../src/dev/temporal-binaries';
+import { loadConfig } from '../../src/config';
 import { registerTripSearchAttributes } from '../../src/observability/register-search-attributes';
 import { tripStartOptions } from '../../src/trips/start-options';
 import { bookTrip } from '../../src/workflows';
@@ -11,7 +12,7 @@ let env: TestWorkflowEnvironment;
 beforeAll(async () => {
   // A bare dev server: none of the trip search attributes registered.
   env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath() }, ip: '127.0.0.1' },
+    server: { executable: { type: 'existing-path', path: temporalCliPath(loadConfig()) }, ip: '127.0.0.1' },
   });
 });
 afterAll(async () => {

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { temporalCliPath } from '../../src/dev/temporal-binaries';
+import { loadConfig } from '../../src/config';
 import { PROJECT_DIR, projectServices, readComposeFile, serviceEnv, type ComposeFile } from './compose-file';
 import {
   localEnv,
@@ -47,7 +48,7 @@ export function runTemporalSetup(compose: ComposeFile, ports: PortMap): void {
   if (!setup) throw new Error('docker-compose.yml has no temporal-setup service');
   const env = Object.fromEntries(Object.entries(serviceEnv(setup)).map(([k, v]) => [k, ports.rewrite(v)]));
   const ran = spawnSync('sh', [path.join(PROJECT_DIR, 'deploy', 'temporal', 'setup-namespace.sh')], {
-    env: { PATH: `${path.dirname(temporalCliPath())}:${process.env.PATH}`, ...env },
+    env: { PATH: `${path.dirname(temporalCliPath(loadConfig()))}:${process.env.PATH}`, ...env },
     encoding: 'utf8',
     timeout: 90_000,
   });

@@ -17,7 +17,7 @@ import type { Db } from '../../src/db/knex';
 import { fingerprintOf } from '../../src/idempotency/fingerprint';
 import { OUTBOX_TABLE } from '../../src/outbox/outbox-table';
 import { insertTrip, openApiDatabase, updateTripView } from '../../src/trips/trip-records';
-import { initialView } from '../../src/workflows';
+import { initialView } from '../../src/shared/trip';
 import { createTripWorker } from '../../src/workers/create-worker';
 import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
 import { sampleTrip } from '../../src/testkit/sample-trip';

@@ -1,6 +1,6 @@
 /**
  * Chaos: the services commit and then drop half of their replies (FAULTS=lost=0.5), and fail or
- * delay others. Every trip must still end consistent (invariants 1-3 of DESIGN.md) and no
+ * delay others. Every trip must still end consistent (invariants 1-3 of docs/architecture.md) and no
  * idempotency key may have two side effects.
  */
 import { randomUUID } from 'node:crypto';

@@ -97,4 +97,6 @@ it('runs the stack, survives a kill -9 of the launcher, and stops everything on 
   expect(await new Promise((r) => second.proc.once('exit', r))).toBe(0);
   expect(children.some(alive)).toBe(false);
   expect(fs.readdirSync(path.join(dataDir, 'pids'))).toEqual([]);
-});
+  // Two whole-stack starts, each waited for on its "press Ctrl-C" line for up to 150 s: the test
+  // may take as long as both, which jest's 120 s default cut short on a loaded machine.
+}, 400_000);

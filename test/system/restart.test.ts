@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporalCliPath } from '../../src/dev/temporal-binaries';
+import { loadConfig } from '../../src/config';
 import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../../src/shared/search-attributes';
 import type { TripView } from '../../src/shared/trip';
 import { readTrip } from '../../src/trips/trip-view';
@@ -24,7 +25,7 @@ let stack: Stack | undefined;
 
 async function startServer(): Promise<void> {
   server = spawn(
-    temporalCliPath(),
+    temporalCliPath(loadConfig()),
     [
       'server',
       'start-dev',

@@ -23,7 +23,13 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.host).toBe('127.0.0.1');
     expect(config.services.flight.url).toBe('http://127.0.0.1:4001');
-    expect(config.worker).toMatchObject({ healthPort: undefined, shutdownGraceMs: 30_000 });
+    expect(config.worker).toMatchObject({ healthPort: undefined, shutdownGraceMs: 30_000, prebuiltBundle: false });
+    expect(config.tools).toEqual({ python: 'python3', searchPath: '' });
+  });
+
+  it('loads the prebuilt workflow bundle only with NODE_ENV=production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).worker.prebuiltBundle).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).worker.prebuiltBundle).toBe(false);
   });
 
   it('reads a real deployment: cluster, namespace, PostgreSQL, NATS, service URLs, worker health', () => {

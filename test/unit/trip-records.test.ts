@@ -5,9 +5,9 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/db/knex';
 import { recordTripOutcome } from '../../src/trips/trip-outcome';
-import type { TripStatus } from '../../src/shared/trip';
+import type { TripStatus } from '../../src/shared/trip-status';
 import { findTrip, insertTrip, openApiDatabase, updateTripView } from '../../src/trips/trip-records';
-import { initialView } from '../../src/workflows';
+import { initialView } from '../../src/shared/trip';
 import { sampleTrip } from '../../src/testkit/sample-trip';
 
 let db: Db;

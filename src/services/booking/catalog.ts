@@ -38,6 +38,12 @@ export function dayRange(start: string, end: string): string[] {
 
 export const SEED_CAPACITY = 100_000;
 
+/** The seeded resources: each of `inStock` with SEED_CAPACITY a day, and `soldOut` (a failure trigger) with none. */
+const seeded = (inStock: string[], soldOut: string): InventoryCatalog<unknown>['seed'] => [
+  ...inStock.map((id) => ({ id, capacityPerDay: SEED_CAPACITY })),
+  { id: soldOut, capacityPerDay: 0 },
+];
+
 export const flightCatalog: InventoryCatalog<z.infer<typeof flightSchema>> = {
   kind: 'flight',
   schema: flightSchema,
@@ -45,12 +51,7 @@ export const flightCatalog: InventoryCatalog<z.infer<typeof flightSchema>> = {
   daysOf: (r) => [r.date],
   quantityOf: (r) => r.seats,
   label: (r) => `flight ${r.flightNumber} on ${r.date}`,
-  seed: [
-    { id: 'UA100', capacityPerDay: SEED_CAPACITY },
-    { id: 'UA200', capacityPerDay: SEED_CAPACITY },
-    { id: 'DL300', capacityPerDay: SEED_CAPACITY },
-    { id: 'SOLDOUT1', capacityPerDay: 0 },
-  ],
+  seed: seeded(['UA100', 'UA200', 'DL300'], 'SOLDOUT1'),
 };
 
 export const hotelCatalog: InventoryCatalog<z.infer<typeof hotelSchema>> = {
@@ -60,11 +61,7 @@ export const hotelCatalog: InventoryCatalog<z.infer<typeof hotelSchema>> = {
   daysOf: (r) => dayRange(r.checkIn, r.checkOut),
   quantityOf: (r) => r.rooms,
   label: (r) => `hotel ${r.hotelId} from ${r.checkIn} to ${r.checkOut}`,
-  seed: [
-    { id: 'H-NYC-1', capacityPerDay: SEED_CAPACITY },
-    { id: 'H-SFO-1', capacityPerDay: SEED_CAPACITY },
-    { id: 'H-FULL', capacityPerDay: 0 },
-  ],
+  seed: seeded(['H-NYC-1', 'H-SFO-1'], 'H-FULL'),
 };
 
 export const carCatalog: InventoryCatalog<z.infer<typeof carSchema>> = {
@@ -74,11 +71,7 @@ export const carCatalog: InventoryCatalog<z.infer<typeof carSchema>> = {
   daysOf: (r) => dayRange(r.pickUp, r.dropOff),
   quantityOf: () => 1,
   label: (r) => `car at ${r.location} from ${r.pickUp} to ${r.dropOff}`,
-  seed: [
-    { id: 'JFK', capacityPerDay: SEED_CAPACITY },
-    { id: 'SFO', capacityPerDay: SEED_CAPACITY },
-    { id: 'NOWHERE', capacityPerDay: 0 },
-  ],
+  seed: seeded(['JFK', 'SFO'], 'NOWHERE'),
 };
 
 export const CATALOGS = { flight: flightCatalog, hotel: hotelCatalog, car: carCatalog } as const;

@@ -2,32 +2,25 @@
  * An inventory service (flight, hotel or car): reserve by Idempotency-Key, cancel by the forward
  * key (leaving a tombstone when the reservation has not arrived yet), and audit reads.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { describeIssues } from '../../shared/trip-schema';
 import { badRequest, HttpProblem } from '../../http/problem';
-import { compensateByKey } from '../compensate-by-key';
+import { registerUndoRoute } from '../compensate-by-key';
+import { insertKeyedRow, type KeyedRow } from '../keyed-rows';
 import { handleIdempotent, type ServiceContext } from '../../http/idempotent-route';
-import { appendEvent } from '../../outbox/append-event';
-import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../../http/common-schemas';
+import { tripIdSchema } from '../../http/common-schemas';
 import type { InventoryCatalog } from './catalog';
 
-export interface ReservationRow {
-  id: string;
-  trip_id: string;
-  idempotency_key: string;
+export interface ReservationRow extends KeyedRow<'ACTIVE' | 'CANCELLED'> {
   resource_id: string;
   days: string;
   quantity: number;
   details: string;
-  status: 'ACTIVE' | 'CANCELLED';
-  created_at: number;
-  updated_at: number;
 }
 
-/** The audit view of a reservation (DESIGN.md). */
+/** The audit view of a reservation (docs/architecture.md). */
 export function reservationView(row: ReservationRow) {
   return {
     id: row.id,
@@ -66,6 +59,10 @@ export function registerInventoryRoutes<T extends object>(
   catalog: InventoryCatalog<T>,
 ): void {
   const bodySchema = z.object({ tripId: tripIdSchema }).and(catalog.schema);
+  const announced = {
+    aggregateType: 'reservation',
+    payload: (row: ReservationRow) => ({ service: catalog.kind, ...reservationView(row) }),
+  };
 
   app.post('/reservations', (request, reply) =>
     handleIdempotent(ctx, request, reply, {
@@ -92,69 +89,38 @@ export function registerInventoryRoutes<T extends object>(
         if (!(await allocate(trx, resourceId, capacity, days, quantity))) {
           throw new HttpProblem(409, 'SOLD_OUT', 'Sold out', `no availability for ${catalog.label(req)}`);
         }
-        const now = Date.now();
         const { tripId, ...details } = req as T & { tripId: string };
-        const row: ReservationRow = {
-          id: randomUUID(),
-          trip_id: tripId,
-          idempotency_key: key,
-          resource_id: resourceId,
-          days: JSON.stringify(days),
-          quantity,
-          details: JSON.stringify(details),
-          status: 'ACTIVE',
-          created_at: now,
-          updated_at: now,
-        };
-        await trx('reservations').insert(row);
-        await appendEvent(trx, {
-          aggregateType: 'reservation',
-          aggregateId: row.id,
-          eventType: 'ReservationCreated',
-          payload: { service: catalog.kind, ...reservationView(row) },
-        });
+        const row = await insertKeyedRow<ReservationRow>(
+          trx,
+          'reservations',
+          {
+            trip_id: tripId,
+            idempotency_key: key,
+            resource_id: resourceId,
+            days: JSON.stringify(days),
+            quantity,
+            details: JSON.stringify(details),
+            status: 'ACTIVE',
+          },
+          { ...announced, eventType: 'ReservationCreated' },
+        );
         return { status: 201, body: reservationView(row) };
       },
     }),
   );
 
-  app.post('/reservations/cancel', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body) => {
-        const parsed = cancelRequestSchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid cancel request', describeIssues(parsed.error));
-        return parsed.data;
-      },
-      execute: ({ idempotencyKey }, trx, key) =>
-        compensateByKey(ctx, trx, idempotencyKey, key, async (): Promise<CancelOutcome> => {
-          const row = await trx<ReservationRow>('reservations').where({ idempotency_key: idempotencyKey }).first();
-          if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
-          if (row.status === 'CANCELLED') {
-            return { outcome: 'ALREADY_CANCELLED', idempotencyKey, reservation: reservationView(row) };
-          }
-          const updated = { ...row, status: 'CANCELLED' as const, updated_at: Date.now() };
-          // Guarded by the status, so two cancels racing with different keys undo it once:
-          // the loser's update waits for the winner's row lock and then matches nothing.
-          const changed = await trx('reservations')
-            .where({ id: row.id, status: 'ACTIVE' })
-            .update({ status: updated.status, updated_at: updated.updated_at });
-          if (changed === 0) {
-            const now = (await trx<ReservationRow>('reservations').where({ id: row.id }).first()) ?? row;
-            return { outcome: 'ALREADY_CANCELLED', idempotencyKey, reservation: reservationView(now) };
-          }
-          for (const day of JSON.parse(row.days) as string[]) {
-            await trx('allocations').where({ resource_id: row.resource_id, day }).decrement('reserved', row.quantity);
-          }
-          await appendEvent(trx, {
-            aggregateType: 'reservation',
-            aggregateId: row.id,
-            eventType: 'ReservationCancelled',
-            payload: { service: catalog.kind, ...reservationView(updated) },
-          });
-          return { outcome: 'CANCELLED', idempotencyKey, reservation: reservationView(updated) };
-        }),
-    }),
-  );
+  registerUndoRoute<ReservationRow['status'], ReservationRow>(app, ctx, {
+    path: '/reservations/cancel',
+    table: 'reservations',
+    status: { active: 'ACTIVE', undone: 'CANCELLED' },
+    show: (row) => ({ reservation: reservationView(row) }),
+    event: { ...announced, eventType: 'ReservationCancelled' },
+    release: async (row, trx) => {
+      for (const day of JSON.parse(row.days) as string[]) {
+        await trx('allocations').where({ resource_id: row.resource_id, day }).decrement('reserved', row.quantity);
+      }
+    },
+  });
 
   app.get('/reservations', async (request) => {
     const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);

@@ -2,6 +2,7 @@
 import type { Migration } from '../../db/migrations';
 import { idempotencyMigration } from '../../idempotency/store';
 import { outboxMigration } from '../../outbox/outbox-table';
+import { createKeyedTable } from '../keyed-rows';
 import type { InventoryCatalog } from './catalog';
 
 export function inventoryMigrations(catalog: InventoryCatalog<unknown>): Migration[] {
@@ -21,17 +22,11 @@ export function inventoryMigrations(catalog: InventoryCatalog<unknown>): Migrati
           t.integer('reserved').notNullable().defaultTo(0);
           t.primary(['resource_id', 'day']);
         });
-        await db.schema.createTable('reservations', (t) => {
-          t.string('id', 36).primary();
-          t.string('trip_id', 255).notNullable().index();
-          t.string('idempotency_key', 255).notNullable().unique();
+        await createKeyedTable(db, 'reservations', (t) => {
           t.string('resource_id', 64).notNullable();
           t.text('days').notNullable();
           t.integer('quantity').notNullable();
           t.text('details').notNullable();
-          t.string('status', 16).notNullable();
-          t.bigInteger('created_at').notNullable();
-          t.bigInteger('updated_at').notNullable();
         });
         await db('resources').insert(catalog.seed.map((s) => ({ id: s.id, capacity_per_day: s.capacityPerDay })));
       },

@@ -49,42 +49,49 @@ interface ChargePayload {
 
 const money = (cents = 0, currency = '') => `${(cents / 100).toFixed(2)} ${currency}`.trim();
 
+/** The email each trip outcome sends the customer. */
+interface TripEmail {
+  kind: EmailDraft['kind'];
+  subject: (tripId: string) => string;
+  body: (p: TripPayload) => string;
+}
+const TRIP_EMAILS = new Map<string, TripEmail>(
+  Object.entries({
+    TripConfirmed: {
+      kind: 'confirmation',
+      subject: (tripId) => `Your trip ${tripId} is confirmed`,
+      body: () => 'Flight, hotel and car are booked and your card was charged.',
+    },
+    TripCancelled: {
+      kind: 'cancellation',
+      subject: (tripId) => `Your trip ${tripId} was cancelled`,
+      body: () => 'Everything was released and any charge refunded.',
+    },
+    TripCompensated: {
+      kind: 'booking-failed',
+      subject: (tripId) => `We could not book your trip ${tripId}`,
+      body: (p) => `Nothing was booked and nothing is charged. Reason: ${p.reason?.message ?? 'unknown'}.`,
+    },
+  } satisfies Record<string, TripEmail>),
+);
+
 /** The email an event calls for, or null (reservation and capture events send none). */
 export function emailForEvent(event: EventEnvelope, options: EmailOptions = {}): EmailDraft | null {
-  if (event.aggregateType === 'trip') {
+  if (event.aggregateType === 'trip' && event.type === 'TripNeedsAttention') {
+    const p = (event.payload ?? {}) as TripPayload;
+    return needsAttentionEmail(p.tripId ?? event.aggregateId, p, options.opsEmail ?? DEFAULT_OPS_EMAIL);
+  }
+  const tripEmail = event.aggregateType === 'trip' ? TRIP_EMAILS.get(event.type) : undefined;
+  if (tripEmail) {
     const p = (event.payload ?? {}) as TripPayload;
     const tripId = p.tripId ?? event.aggregateId;
-    const recipient = `${p.customerId ?? 'unknown-customer'}@customers.example`;
-    switch (event.type) {
-      case 'TripConfirmed':
-        return {
-          tripId,
-          kind: 'confirmation',
-          recipient,
-          subject: `Your trip ${tripId} is confirmed`,
-          body: 'Flight, hotel and car are booked and your card was charged.',
-        };
-      case 'TripCancelled':
-        return {
-          tripId,
-          kind: 'cancellation',
-          recipient,
-          subject: `Your trip ${tripId} was cancelled`,
-          body: 'Everything was released and any charge refunded.',
-        };
-      case 'TripCompensated':
-        return {
-          tripId,
-          kind: 'booking-failed',
-          recipient,
-          subject: `We could not book your trip ${tripId}`,
-          body: `Nothing was booked and nothing is charged. Reason: ${p.reason?.message ?? 'unknown'}.`,
-        };
-      case 'TripNeedsAttention':
-        return needsAttentionEmail(tripId, p, options.opsEmail ?? DEFAULT_OPS_EMAIL);
-      default:
-        return null;
-    }
+    return {
+      tripId,
+      kind: tripEmail.kind,
+      recipient: `${p.customerId ?? 'unknown-customer'}@customers.example`,
+      subject: tripEmail.subject(tripId),
+      body: tripEmail.body(p),
+    };
   }
   if (event.aggregateType === 'charge' && event.type === 'ChargeRefunded') {
     const p = (event.payload ?? {}) as ChargePayload;

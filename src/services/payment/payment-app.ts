@@ -2,16 +2,15 @@
  * The payment service: capture a charge by Idempotency-Key, refund by the forward key (with a
  * tombstone when the charge has not arrived yet), and audit reads.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Migration } from '../../db/migrations';
 import { idempotencyMigration } from '../../idempotency/store';
-import { appendEvent } from '../../outbox/append-event';
 import { outboxMigration } from '../../outbox/outbox-table';
 import { describeIssues, paymentSchema } from '../../shared/trip-schema';
-import { compensateByKey } from '../compensate-by-key';
-import { cancelRequestSchema, tripIdSchema, type CancelOutcome } from '../../http/common-schemas';
+import { registerUndoRoute } from '../compensate-by-key';
+import { createKeyedTable, insertKeyedRow, type KeyedRow } from '../keyed-rows';
+import { tripIdSchema } from '../../http/common-schemas';
 import { handleIdempotent, type ServiceContext } from '../../http/idempotent-route';
 import { badRequest, HttpProblem } from '../../http/problem';
 
@@ -19,16 +18,10 @@ import { badRequest, HttpProblem } from '../../http/problem';
 export const APPROVED_TOKENS = ['tok_visa', 'tok_mastercard', 'tok_amex'];
 export const DECLINED_TOKEN = 'tok_declined';
 
-export interface ChargeRow {
-  id: string;
-  trip_id: string;
-  idempotency_key: string;
+export interface ChargeRow extends KeyedRow<'CAPTURED' | 'REFUNDED'> {
   token_last4: string;
   amount_cents: number;
   currency: string;
-  status: 'CAPTURED' | 'REFUNDED';
-  created_at: number;
-  updated_at: number;
 }
 
 export const paymentMigrations: Migration[] = [
@@ -36,16 +29,10 @@ export const paymentMigrations: Migration[] = [
   {
     name: '0002_charges',
     async up(db) {
-      await db.schema.createTable('charges', (t) => {
-        t.string('id', 36).primary();
-        t.string('trip_id', 255).notNullable().index();
-        t.string('idempotency_key', 255).notNullable().unique();
+      await createKeyedTable(db, 'charges', (t) => {
         t.string('token_last4', 4).notNullable();
         t.bigInteger('amount_cents').notNullable();
         t.string('currency', 3).notNullable();
-        t.string('status', 16).notNullable();
-        t.bigInteger('created_at').notNullable();
-        t.bigInteger('updated_at').notNullable();
       });
     },
   },
@@ -67,6 +54,7 @@ export function chargeView(row: ChargeRow) {
 }
 
 const chargeRequestSchema = z.object({ tripId: tripIdSchema }).and(paymentSchema);
+const announced = { aggregateType: 'charge', payload: chargeView };
 
 export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post('/charges', (request, reply) =>
@@ -89,62 +77,31 @@ export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext)
             `charge of ${req.amountCents} ${req.currency}`,
           );
         }
-        const now = Date.now();
-        const row: ChargeRow = {
-          id: randomUUID(),
-          trip_id: req.tripId,
-          idempotency_key: key,
-          token_last4: req.token.slice(-4),
-          amount_cents: req.amountCents,
-          currency: req.currency,
-          status: 'CAPTURED',
-          created_at: now,
-          updated_at: now,
-        };
-        await trx('charges').insert(row);
-        await appendEvent(trx, {
-          aggregateType: 'charge',
-          aggregateId: row.id,
-          eventType: 'ChargeCaptured',
-          payload: chargeView(row),
-        });
+        const row = await insertKeyedRow<ChargeRow>(
+          trx,
+          'charges',
+          {
+            trip_id: req.tripId,
+            idempotency_key: key,
+            token_last4: req.token.slice(-4),
+            amount_cents: req.amountCents,
+            currency: req.currency,
+            status: 'CAPTURED',
+          },
+          { ...announced, eventType: 'ChargeCaptured' },
+        );
         return { status: 201, body: chargeView(row) };
       },
     }),
   );
 
-  app.post('/charges/refund', (request, reply) =>
-    handleIdempotent(ctx, request, reply, {
-      parse: (body) => {
-        const parsed = cancelRequestSchema.safeParse(body);
-        if (!parsed.success) throw badRequest('invalid refund request', describeIssues(parsed.error));
-        return parsed.data;
-      },
-      execute: ({ idempotencyKey }, trx, key) =>
-        compensateByKey(ctx, trx, idempotencyKey, key, async (): Promise<CancelOutcome> => {
-          const row = await trx<ChargeRow>('charges').where({ idempotency_key: idempotencyKey }).first();
-          if (!row) return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
-          if (row.status === 'REFUNDED')
-            return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(row) };
-          const updated = { ...row, status: 'REFUNDED' as const, updated_at: Date.now() };
-          // Guarded by the status, so two refunds racing with different keys refund once.
-          const changed = await trx('charges')
-            .where({ id: row.id, status: 'CAPTURED' })
-            .update({ status: updated.status, updated_at: updated.updated_at });
-          if (changed === 0) {
-            const now = (await trx<ChargeRow>('charges').where({ id: row.id }).first()) ?? row;
-            return { outcome: 'ALREADY_REFUNDED', idempotencyKey, charge: chargeView(now) };
-          }
-          await appendEvent(trx, {
-            aggregateType: 'charge',
-            aggregateId: row.id,
-            eventType: 'ChargeRefunded',
-            payload: chargeView(updated),
-          });
-          return { outcome: 'REFUNDED', idempotencyKey, charge: chargeView(updated) };
-        }),
-    }),
-  );
+  registerUndoRoute<ChargeRow['status'], ChargeRow>(app, ctx, {
+    path: '/charges/refund',
+    table: 'charges',
+    status: { active: 'CAPTURED', undone: 'REFUNDED' },
+    show: (row) => ({ charge: chargeView(row) }),
+    event: { ...announced, eventType: 'ChargeRefunded' },
+  });
 
   app.get('/charges', async (request) => {
     const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { BOOKING_SERVICES, type ServiceName } from '../../config';
-import { TERMINAL_STATUSES } from '../../shared/trip';
+import { TERMINAL_STATUSES } from '../../shared/trip-status';
 import type { TripRun } from './workload';
 
 const SOURCES: ServiceName[] = [...BOOKING_SERVICES, 'api'];

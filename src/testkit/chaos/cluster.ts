@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { BOOKING_SERVICES, type BookingServiceName } from '../../config';
+import { BOOKING_SERVICES, loadConfig, type BookingServiceName } from '../../config';
 import { ChildProcesses, type Child } from '../../dev/child-processes';
 import { PROJECT_ROOT } from '../../dev/project-root';
 import { temporalCliPath } from '../../dev/temporal-binaries';
@@ -112,7 +112,7 @@ export class ChaosCluster {
 
     const [tHost, tPort] = (e.TEMPORAL_ADDRESS as string).split(':') as [string, string];
     this.specs.set('temporal', {
-      command: temporalCliPath(),
+      command: temporalCliPath(loadConfig()),
       args: [
         'server',
         'start-dev',
