@@ -1,30 +1,49 @@
 /**
- * `npm run bench:outbox`: events/s through outbox → relay → NATS JetStream → notifications
- * consumer on PostgreSQL, and the p50/p99 lag from a writer's commit to the consumer's inbox
- * commit. Prints one JSON line. Uses DATABASE_URL's server (default: the local PostgreSQL, in a
- * throwaway database) and NATS_URL (default nats://127.0.0.1:4222), with a throwaway stream.
- * BENCH_EVENTS (default 5000), BENCH_AGGREGATES (200), BENCH_WRITERS (8), OUTBOX_BATCH_SIZE (100).
+ * `npm run bench:outbox [-- --events N]`: outbox → relay process(es) → NATS JetStream →
+ * notifications consumer on PostgreSQL. Prints one JSON line with five phases:
+ * - `wake`: writers' commits/s when every insert sends a NOTIFY vs when none does (relay stopped);
+ * - `writers`: BENCH_WRITERS writers append `events` events as fast as they can (commits/s, and
+ *   the commit → consumed lag p50/p99/max);
+ * - `live`: `events` events offered at BENCH_RATE events/s (the lag at a steady load);
+ * - `backlog1` / `backlog2`: BENCH_BACKLOG events committed at once (one INSERT … SELECT), then
+ *   drained by one relay process, then another backlog by two: relay drain (outbox empty) and
+ *   consumed events/s, and their ratio.
+ * Every phase is audited: inbox rows = emails = events, stream messages = events, and within each
+ * aggregate the inbox order = the outbox order. Uses DATABASE_URL's server (default: the local
+ * PostgreSQL, in a throwaway database) and NATS_URL (default nats://127.0.0.1:4222), with a
+ * throwaway stream. BENCH_EVENTS (default 5000), BENCH_RATE (1000), BENCH_BACKLOG (100000; a
+ * million for the depth figures), BENCH_AGGREGATES (200), BENCH_WRITERS (8), OUTBOX_BATCH_SIZE (500).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import knexFactory from 'knex';
+import { parseArgs } from 'node:util';
+import knexFactory, { type Knex } from 'knex';
 import { openDatabase } from '../src/db/knex';
+import { PROJECT_ROOT } from '../src/dev/project-root';
 import { appendEvent } from '../src/outbox/append-event';
 import { connectNats } from '../src/outbox/nats-stream';
-import { createNatsTransport } from '../src/relay/nats-transport';
-import { OutboxRelay } from '../src/relay/outbox-relay';
+import { setRelayIdle } from '../src/relay/outbox-listener';
 import { startJetStreamConsumer } from '../src/services/notifications/jetstream-consumer';
 import { notificationsMigrations } from '../src/services/notifications/migrations';
 import { paymentMigrations } from '../src/services/payment/payment-app';
+import { spawnUntil } from '../src/testkit/spawn-until';
 import { percentile, positiveIntFromEnv } from './bench-support';
 
+const { values: args } = parseArgs({ options: { events: { type: 'string' } } });
+const events = args.events ? Number(args.events) : positiveIntFromEnv('BENCH_EVENTS', 5000);
+if (!Number.isInteger(events) || events <= 0) throw new Error('--events must be a positive whole number');
+const rate = positiveIntFromEnv('BENCH_RATE', 1000);
+const backlog = positiveIntFromEnv('BENCH_BACKLOG', 100_000);
+const aggregates = positiveIntFromEnv('BENCH_AGGREGATES', 200);
+const writers = positiveIntFromEnv('BENCH_WRITERS', 8);
+const batchSize = positiveIntFromEnv('OUTBOX_BATCH_SIZE', 500);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const countOf = async (q: Knex.QueryBuilder) => Number(((await q.count({ n: '*' }).first()) as { n: string }).n);
+
 async function main(): Promise<void> {
-  const events = positiveIntFromEnv('BENCH_EVENTS', 5000);
-  const aggregates = positiveIntFromEnv('BENCH_AGGREGATES', 200);
-  const writers = positiveIntFromEnv('BENCH_WRITERS', 8);
-  const batchSize = positiveIntFromEnv('OUTBOX_BATCH_SIZE', 100);
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbName = `trip_saga_bench_${randomUUID().replace(/-/g, '').slice(0, 10)}`;
@@ -37,106 +56,212 @@ async function main(): Promise<void> {
 
   const outbox = await openDatabase('payment', { dataDir, databaseUrl }, { migrations: paymentMigrations });
   const inbox = await openDatabase('notifications', { dataDir, databaseUrl }, { migrations: notificationsMigrations });
-  const transport = await createNatsTransport(settings);
   const nc = await connectNats(natsUrl, 'bench-consumer');
   const consumer = await startJetStreamConsumer(nc, { ...settings, db: inbox });
-  const relayOptions = {
-    batchSize,
-    pollIntervalMs: 10,
-    maxAttempts: 20,
-    backoffBaseMs: 100,
-    backoffMaxMs: 2000,
-    retentionMs: 3_600_000,
+  const relays = new Set<ReturnType<typeof spawnUntil>['proc']>();
+
+  /** Starts `npm run relay`'s entry point on the bench's outbox; resolves once it listens. */
+  const startRelay = async () => {
+    const { proc, ready } = spawnUntil(process.execPath, ['--import', 'tsx', 'src/processes/relay.ts'], {
+      cwd: PROJECT_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        LOG_LEVEL: 'info',
+        DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+        NATS_URL: natsUrl,
+        OUTBOX_SOURCES: 'payment',
+        OUTBOX_STREAM: settings.stream,
+        OUTBOX_SUBJECT_PREFIX: settings.subjectPrefix,
+        OUTBOX_BATCH_SIZE: String(batchSize),
+        RELAY_METRICS_PORT: '0',
+      },
+      ready: 'outbox relay started',
+      timeoutMs: 120_000,
+      what: 'relay',
+    });
+    relays.add(proc);
+    await ready;
+    return proc;
   };
-  const relay = new OutboxRelay([{ name: 'payment', db: outbox }], transport, relayOptions);
-  const committedAt = new Map<string, number>();
-  const write = async (from: number, to: number) => {
-    let next = from;
+  const stopRelays = async () => {
     await Promise.all(
-      Array.from({ length: writers }, async () => {
-        while (next < to) {
-          const n = next++;
-          const eventId = await outbox.transaction((trx) =>
-            appendEvent(trx, {
-              aggregateType: 'charge',
-              aggregateId: `bench-${n % aggregates}`,
-              eventType: 'ChargeRefunded',
-              payload: { tripId: `trip-bench-${n}`, amountCents: 100, currency: 'USD' },
-            }),
-          );
-          committedAt.set(eventId, Date.now());
+      [...relays].map(async (proc) => {
+        if (proc.exitCode === null && proc.signalCode === null) {
+          const exited = new Promise((r) => proc.once('exit', r));
+          proc.kill('SIGTERM');
+          await exited;
         }
+        relays.delete(proc);
       }),
     );
   };
-  const consumed = async (total: number) => {
-    const deadline = Date.now() + 600_000;
-    for (;;) {
-      const row = (await inbox('inbox').count({ n: '*' }).first()) as { n: number | string };
-      if (Number(row.n) >= total) break;
-      if (Date.now() > deadline) throw new Error(`only ${row.n} of ${total} events consumed in 10 minutes`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const rows = (await inbox('inbox').select('event_id', 'received_at')) as Array<{
-      event_id: string;
-      received_at: number;
-    }>;
-    return Math.max(...rows.map((r) => Number(r.received_at)));
+
+  const committedAt = new Map<string, number>();
+  let written = 0;
+  const append = async (n: number) => {
+    const eventId = await outbox.transaction((trx) =>
+      appendEvent(trx, {
+        aggregateType: 'charge',
+        aggregateId: `bench-${n % aggregates}`,
+        eventType: 'ChargeRefunded',
+        payload: { tripId: `trip-bench-${n}`, amountCents: 100, currency: 'USD' },
+      }),
+    );
+    committedAt.set(eventId, Date.now());
   };
-  try {
-    // Phase 1, live: writers commit while the relay and the consumer run (commit → consumed lag).
-    relay.start();
+  /** `count` events by the writers, as fast as they go or at `perSecond`. */
+  const write = async (count: number, perSecond?: number) => {
+    const from = written;
+    written += count;
+    let next = from;
     const started = Date.now();
-    await write(0, events);
-    const written = Date.now();
-    const finished = await consumed(events);
-    await relay.stop();
-    const rows = (await inbox('inbox').select('event_id', 'received_at')) as Array<{
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        while (next < from + count) {
+          const n = next++;
+          if (perSecond) {
+            const due = started + ((n - from) * 1000) / perSecond;
+            if (due > Date.now()) await sleep(due - Date.now());
+          }
+          await append(n);
+        }
+      }),
+    );
+    return Date.now() - started;
+  };
+  /** Already-committed events in one statement: what piles up while the relay is down. */
+  const fill = async (count: number) => {
+    const from = written;
+    written += count;
+    await outbox.raw(
+      `INSERT INTO outbox (event_id, aggregate_type, aggregate_id, event_type, payload, created_at, attempts, next_attempt_at)
+       SELECT gen_random_uuid(), 'charge', 'bench-' || (n % ?), 'ChargeRefunded',
+              json_build_object('tripId', 'trip-bench-' || n, 'amountCents', 100, 'currency', 'USD')::text,
+              (extract(epoch from clock_timestamp()) * 1000)::bigint, 0, 0
+       FROM generate_series(?::bigint, ?::bigint) AS n`,
+      [aggregates, from, from + count - 1],
+    );
+  };
+  const until = async (what: string, probe: () => Promise<boolean>) => {
+    const deadline = Date.now() + 3_600_000;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(20);
+    }
+    return Date.now();
+  };
+  const drained = () => countOf(outbox('outbox').whereNull('published_at')).then((n) => n === 0);
+  const consumedAll = () => countOf(inbox('inbox')).then((n) => n >= written);
+  const lagSince = async (since: number) => {
+    const rows = (await inbox('inbox').select('event_id', 'received_at').where('received_at', '>=', since)) as Array<{
       event_id: string;
       received_at: number;
     }>;
     const lags = rows
-      .map((r) => Number(r.received_at) - (committedAt.get(r.event_id) ?? Number(r.received_at)))
+      .filter((r) => committedAt.has(r.event_id))
+      .map((r) => Number(r.received_at) - (committedAt.get(r.event_id) ?? 0))
       .sort((a, b) => a - b);
-    const seconds = (finished - started) / 1000;
+    return { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags[lags.length - 1] ?? 0 };
+  };
+  /** Exactly once and in order, over everything so far. */
+  const audit = async () => {
+    const [inboxRows, emails] = [await countOf(inbox('inbox')), await countOf(inbox('emails'))];
+    const stream = (await (await nc.jetstreamManager()).streams.info(settings.stream)).state.messages;
+    const outOfOrder = Number(
+      (
+        (await outbox.raw(`
+          SELECT count(*) AS n FROM (
+            SELECT o.seq, lag(o.seq) OVER (PARTITION BY i.aggregate_type, i.aggregate_id ORDER BY i.seq) AS prev
+            FROM notifications.inbox i JOIN payment.outbox o ON o.event_id = i.event_id) x
+          WHERE x.prev > x.seq`)) as { rows: Array<{ n: string }> }
+      ).rows[0]?.n,
+    );
+    return { events: written, inbox: inboxRows, emails, streamMessages: stream, outOfOrder };
+  };
+  const drainWith = async (relayCount: number) => {
+    for (let i = 0; i < relayCount; i++) await startRelay();
+    const pendingBefore = written;
+    await fill(backlog);
+    const started = Date.now();
+    const relayDone = await until('outbox drained', drained);
+    const consumed = await until('backlog consumed', consumedAll);
+    await stopRelays();
+    const seconds = (t: number) => Number(((t - started) / 1000).toFixed(3));
+    return {
+      relays: relayCount,
+      events: written - pendingBefore,
+      relayDrainSeconds: seconds(relayDone),
+      relayEventsPerSecond: Math.round(backlog / ((relayDone - started) / 1000)),
+      consumedSeconds: seconds(consumed),
+      consumedEventsPerSecond: Math.round(backlog / ((consumed - started) / 1000)),
+      audit: await audit(),
+    };
+  };
 
-    // Phase 2, backlog: the same number of events already committed, then relay → NATS → consumer
-    // drains them (the pipeline's own throughput, without the writers competing for the CPU).
-    await write(events, 2 * events);
-    const backlogRelay = new OutboxRelay([{ name: 'payment', db: outbox }], transport, {
-      ...relayOptions,
-      pollIntervalMs: 10,
-    });
-    const drainStarted = Date.now();
-    backlogRelay.start();
-    const drained = await consumed(2 * events);
-    await backlogRelay.stop();
-
+  try {
+    // What a NOTIFY per insert costs the writers (no relay running): every insert notifies while a
+    // relay says it is idle, none while it is busy; same writers, same table, one after the other.
+    const wakeEvents = Math.min(events, 2000);
+    await setRelayIdle(outbox, true);
+    const notifyingMs = await write(wakeEvents);
+    await setRelayIdle(outbox, false);
+    const silentMs = await write(wakeEvents);
+    const wakePhase = {
+      events: wakeEvents,
+      commitsPerSecondNotifyEveryInsert: Math.round(wakeEvents / (notifyingMs / 1000)),
+      commitsPerSecondNoNotify: Math.round(wakeEvents / (silentMs / 1000)),
+    };
+    await setRelayIdle(outbox, true);
+    await startRelay();
+    await until('wake phase consumed', consumedAll);
+    committedAt.clear();
+    // Writers as fast as they go: commits/s, with the relay and the consumer running.
+    let since = Date.now();
+    const writeMs = await write(events);
+    let done = await until('writers phase consumed', consumedAll);
+    const writersPhase = {
+      events,
+      commitsPerSecond: Math.round(events / (writeMs / 1000)),
+      eventsPerSecond: Math.round(events / ((done - since) / 1000)),
+      lagMs: await lagSince(since),
+      audit: await audit(),
+    };
+    // A steady offered load: the lag a user sees.
+    since = Date.now();
+    const liveMs = await write(events, rate);
+    done = await until('live phase consumed', consumedAll);
+    const livePhase = {
+      events,
+      offeredPerSecond: rate,
+      achievedPerSecond: Math.round(events / (liveMs / 1000)),
+      lagMs: await lagSince(since),
+      audit: await audit(),
+    };
+    await stopRelays();
+    const backlog1 = await drainWith(1);
+    const backlog2 = await drainWith(2);
     console.log(
       JSON.stringify({
         bench: 'outbox',
         db: 'postgresql',
         transport: 'nats-jetstream',
-        events,
         aggregates,
         writers,
         batchSize,
-        live: {
-          writeSeconds: Number(((written - started) / 1000).toFixed(3)),
-          totalSeconds: Number(seconds.toFixed(3)),
-          eventsPerSecond: Math.round(events / seconds),
-          lagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags[lags.length - 1] ?? 0 },
+        wake: wakePhase,
+        writersPhase,
+        live: livePhase,
+        backlog1,
+        backlog2,
+        twoRelaysVsOne: {
+          relay: Number((backlog2.relayEventsPerSecond / backlog1.relayEventsPerSecond).toFixed(2)),
+          consumed: Number((backlog2.consumedEventsPerSecond / backlog1.consumedEventsPerSecond).toFixed(2)),
         },
-        backlog: {
-          seconds: Number(((drained - drainStarted) / 1000).toFixed(3)),
-          eventsPerSecond: Math.round(events / ((drained - drainStarted) / 1000)),
-        },
-        emails: Number(((await inbox('emails').count({ n: '*' }).first()) as { n: number | string }).n),
       }),
     );
   } finally {
-    await relay.stop();
-    await transport.close();
+    await stopRelays();
     await consumer.stop();
     await (await nc.jetstreamManager()).streams.delete(settings.stream).catch(() => undefined);
     await nc.close();

@@ -89,7 +89,9 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('notifications'),
+  OUTBOX_CONCURRENT_BATCHES: z.coerce.number().int().min(1).max(16).default(2),
   OUTBOX_TEST_CRASH_AFTER_PUBLISH: z.enum(['0', '1']).default('0'),
+  OUTBOX_TEST_CRASH_AFTER_ACKS: z.coerce.number().int().min(0).default(0),
   RELAY_METRICS_PORT: portOrOff.default(9465),
   WEBHOOK_SECRET: z.string().min(16).default('dev-only-webhook-secret-change-me'),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
@@ -150,8 +152,12 @@ export interface OutboxConfig {
   stream: string;
   subjectPrefix: string;
   durable: string;
+  /** Batches of one PostgreSQL source in flight at once (each claimed in its own transaction). */
+  concurrentBatches: number;
   /** Test hook: the relay SIGKILLs itself after publishing a batch, before marking it. */
   crashAfterPublish: boolean;
+  /** Test hook: the relay SIGKILLs itself at its Nth acknowledged publish, others still in flight (0 = off). */
+  crashAfterAcks: number;
   metricsPort: number;
   /** HMAC key of the webhook transport; the default is a development value only. */
   webhookSecret: string;
@@ -285,7 +291,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stream: e.OUTBOX_STREAM,
       subjectPrefix: e.OUTBOX_SUBJECT_PREFIX,
       durable: e.OUTBOX_DURABLE,
+      concurrentBatches: e.OUTBOX_CONCURRENT_BATCHES,
       crashAfterPublish: e.OUTBOX_TEST_CRASH_AFTER_PUBLISH === '1',
+      crashAfterAcks: e.OUTBOX_TEST_CRASH_AFTER_ACKS,
       metricsPort: e.RELAY_METRICS_PORT,
       webhookSecret: e.WEBHOOK_SECRET,
       webhookToleranceMs: e.WEBHOOK_TOLERANCE_SECONDS * 1000,

@@ -1,9 +1,8 @@
 /** The one way any writer emits an event: inside its own transaction, next to the business row. */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { dialectOf } from '../db/knex';
 import type { NewOutboxEvent } from './event';
-import { OUTBOX_CHANNEL, OUTBOX_TABLE } from './outbox-table';
+import { OUTBOX_TABLE } from './outbox-table';
 
 /**
  * Appends an event to the outbox through `trx`, so it commits (or rolls back) with whatever else
@@ -21,7 +20,6 @@ export async function appendEvent(trx: Knex | Knex.Transaction, event: NewOutbox
     attempts: 0,
     next_attempt_at: 0,
   });
-  // Delivered at commit only: wakes the relay early (polling remains the backstop).
-  if (dialectOf(trx) === 'pg') await trx.raw('SELECT pg_notify(?, current_schema())', [OUTBOX_CHANNEL]);
+  // On PostgreSQL the table's statement trigger wakes an idle relay at commit (outbox-table.ts).
   return eventId;
 }

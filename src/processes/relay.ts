@@ -41,6 +41,11 @@ async function main(): Promise<void> {
       ...config.outbox,
       // The crash test's hook: die after the broker has the batch, before it is marked.
       afterPublish: config.outbox.crashAfterPublish ? () => process.kill(process.pid, 'SIGKILL') : undefined,
+      // The crash-mid-window test's hook: die with some publishes acknowledged and others in flight.
+      onAck:
+        config.outbox.crashAfterAcks > 0
+          ? (acked) => acked >= config.outbox.crashAfterAcks && process.kill(process.pid, 'SIGKILL')
+          : undefined,
       logger,
       metrics,
     });

@@ -10,7 +10,7 @@ export interface NatsTransport extends Transport {
 
 export async function createNatsTransport(
   settings: StreamSettings,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; maxInFlight?: number } = {},
 ): Promise<NatsTransport> {
   const nc = await connectNats(settings.natsUrl, 'outbox-relay');
   try {
@@ -23,6 +23,8 @@ export async function createNatsTransport(
   const encoder = new TextEncoder();
   return {
     name: 'nats',
+    // JetStream acks asynchronously: many publishes share the connection while acks come back.
+    maxInFlight: options.maxInFlight ?? 256,
     connection: nc,
     async publish(event: EventEnvelope) {
       await js.publish(subjectFor(settings.subjectPrefix, event.aggregateType), encoder.encode(JSON.stringify(event)), {

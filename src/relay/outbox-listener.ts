@@ -1,11 +1,21 @@
 /**
- * LISTEN/NOTIFY on PostgreSQL: `appendEvent` notifies channel `trip_saga_outbox` (delivered at
- * commit, never for a rollback) with the writer's schema, so the relay wakes at once instead of
- * at its next poll. Polling stays the backstop: a lost connection only costs latency.
+ * LISTEN/NOTIFY on PostgreSQL: an insert into `outbox` notifies channel `trip_saga_outbox`
+ * (delivered at commit, never for a rollback) with the writer's schema, so an idle relay wakes at
+ * once instead of at its next poll. Writers notify only while a relay has said it is idle (the
+ * `outbox_wake` row): a NOTIFY serialises the commits that send one, so under load, while the
+ * relay is busy or polling hot, nobody sends any. Polling stays the backstop: a lost connection
+ * or a missed NOTIFY only costs latency.
  */
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import { OUTBOX_CHANNEL } from '../outbox/outbox-table';
+import { dialectOf } from '../db/knex';
+import { OUTBOX_CHANNEL, OUTBOX_WAKE_TABLE } from '../outbox/outbox-table';
+
+/** Tells this database's writers whether to NOTIFY at their next insert (a no-op off PostgreSQL). */
+export async function setRelayIdle(db: Knex, idle: boolean): Promise<void> {
+  if (dialectOf(db) !== 'pg') return;
+  await db(OUTBOX_WAKE_TABLE).where({ id: 1 }).update({ relay_idle: idle });
+}
 
 interface PgNotification {
   channel: string;

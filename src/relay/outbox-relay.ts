@@ -6,20 +6,14 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { dialectOf } from '../db/knex';
-import {
-  blockedCount,
-  outboxLagMs,
-  parkedCount,
-  processBatch,
-  purgePublished,
-  type BatchResult,
-  type MarkPolicy,
-  type PublishOutcome,
-} from './batch';
-import { aggregateKey, envelopeOf, type OutboxRow } from '../outbox/event';
-import { listenForOutbox } from './outbox-listener';
+import type { BatchResult, MarkPolicy } from './mark-batch';
+import { listenForOutbox, setRelayIdle } from './outbox-listener';
+import { blockedCount, outboxLagMs, parkedCount } from './outbox-stats';
+import { processBatch } from './process-batch';
+import { publishChains } from './publish-chains';
+import { purgePublished } from './purge-published';
 import type { RelayMetrics } from './relay-metrics';
-import { isTransientFailure, type Transport } from './transport';
+import type { Transport } from './transport';
 
 export interface RelaySource {
   name: string;
@@ -32,11 +26,23 @@ export interface RelayOptions extends MarkPolicy {
   retentionMs: number;
   purgeIntervalMs?: number;
   reportIntervalMs?: number;
+  /** Batches of one PostgreSQL source in flight at once, each in its own transaction (default 2). */
+  concurrentBatches?: number;
+  /** Publishes in flight at once per batch; defaults to the transport's own bound. */
+  publishWindow?: number;
   /** Runs after a batch was published and before it is marked (the crash test's hook). */
   afterPublish?: () => void;
+  /** Runs after each acknowledged publish of a batch with the count so far (the crash-mid-window test's hook). */
+  onAck?: (acked: number) => void;
   logger?: Logger;
   metrics?: RelayMetrics;
 }
+
+/** After it published something, a source is polled this often for this long (no NOTIFY needed meanwhile). */
+const HOT_POLL_MS = 10;
+const HOT_FOR_MS = 1000;
+
+const laneKey = (source: RelaySource, lane: number) => `${source.name}#${lane}`;
 
 /** Sleeps `ms`, or less when aborted or woken through `wakers` (a NOTIFY for this source). */
 const sleep = (ms: number, signal: AbortSignal, wakers?: Map<string, () => void>, key?: string) =>
@@ -51,35 +57,6 @@ const sleep = (ms: number, signal: AbortSignal, wakers?: Map<string, () => void>
     signal.addEventListener('abort', done, { once: true });
     if (key) wakers?.set(key, done);
   });
-
-/**
- * Publishes a batch: events of one aggregate in order, one after another; aggregates in parallel.
- * A failure is marked transient (the transport's, see `isTransientFailure`) or not (the event's).
- */
-async function publishChains(source: string, rows: OutboxRow[], transport: Transport): Promise<PublishOutcome[]> {
-  const chains = new Map<string, OutboxRow[]>();
-  for (const r of rows) {
-    const key = aggregateKey(r.aggregate_type, r.aggregate_id);
-    chains.set(key, [...(chains.get(key) ?? []), r]);
-  }
-  const outcomes: PublishOutcome[] = [];
-  await Promise.all(
-    [...chains.values()].map(async (chain) => {
-      for (const row of chain) {
-        try {
-          await transport.publish(envelopeOf(source, row));
-          outcomes.push({ seq: row.seq, ok: true });
-        } catch (err) {
-          // Later events of this aggregate wait for this one (they stay unpublished, untouched).
-          const error = err instanceof Error ? err.message : String(err);
-          outcomes.push({ seq: row.seq, ok: false, error, ...(isTransientFailure(err) && { transientFailures: 0 }) });
-          return;
-        }
-      }
-    }),
-  );
-  return outcomes;
-}
 
 export class OutboxRelay {
   private readonly abort = new AbortController();
@@ -104,8 +81,11 @@ export class OutboxRelay {
       source.db,
       this.options.batchSize,
       this.options,
-      async (rows) => {
-        const outcomes = await publishChains(source.name, rows, this.transport);
+      async (chains) => {
+        const window = this.options.publishWindow ?? this.transport.maxInFlight ?? 64;
+        const outcomes = await publishChains(source.name, chains, this.transport, window, {
+          onAck: this.options.onAck,
+        });
         const transient = outcomes.filter((o) => !o.ok && o.transientFailures !== undefined);
         if (transient.length > 0) this.transientStreak += 1;
         else if (outcomes.some((o) => o.ok)) this.transientStreak = 0;
@@ -161,6 +141,66 @@ export class OutboxRelay {
     else if (!this.sources.some((s) => s.name === schema)) [...this.wakers.values()].forEach((w) => w());
   }
 
+  /** The main loop of one source: drains, purges, polls hot after traffic, and asks for a NOTIFY when idle. */
+  private async runSource(source: RelaySource, signal: AbortSignal, lanes: number): Promise<void> {
+    let lastPurge = 0;
+    let hotUntil = 0;
+    // Whether writers were told to NOTIFY (unknown at start: another relay may have left it either way).
+    let idleFlag: boolean | undefined;
+    const flag = async (idle: boolean) => {
+      if (idleFlag === idle) return;
+      await setRelayIdle(source.db, idle);
+      idleFlag = idle;
+    };
+    while (!signal.aborted) {
+      try {
+        const result = await this.drainOnce(source);
+        if (Date.now() - lastPurge > (this.options.purgeIntervalMs ?? 60_000)) {
+          lastPurge = Date.now();
+          const purged = await purgePublished(source.db, this.options.retentionMs);
+          if (purged > 0) this.options.logger?.info({ source: source.name, purged }, 'outbox retention purge');
+        }
+        // A full batch means more is waiting: go again at once, and bring in the other lanes.
+        if (result.claimed >= this.options.batchSize) {
+          for (let i = 1; i < lanes; i++) this.wakers.get(laneKey(source, i))?.();
+          continue;
+        }
+        if (result.claimed > 0) hotUntil = Date.now() + HOT_FOR_MS;
+        if (Date.now() < hotUntil) {
+          // Traffic flows: poll briefly and spare the writers a NOTIFY (it serialises their commits).
+          await flag(false);
+          await sleep(Math.min(HOT_POLL_MS, this.options.pollIntervalMs), signal);
+        } else if (idleFlag !== true) {
+          // Going idle: ask writers for a NOTIFY, then look once more (a commit may have slipped in).
+          await flag(true);
+        } else {
+          await sleep(this.options.pollIntervalMs, signal, this.wakers, source.name);
+        }
+      } catch (err) {
+        this.options.logger?.error({ source: source.name, err }, 'outbox relay loop error');
+        idleFlag = undefined;
+        await sleep(Math.max(this.options.pollIntervalMs, 1000), signal);
+      }
+    }
+  }
+
+  /**
+   * Another batch of the same source in flight while the main loop's is (a backlog): it claims in
+   * its own transaction, so row locks keep it off the aggregates the other batches hold.
+   */
+  private async runLane(source: RelaySource, signal: AbortSignal, lane: number): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const result = await this.drainOnce(source);
+        if (result.claimed < this.options.batchSize)
+          await sleep(this.options.pollIntervalMs, signal, this.wakers, laneKey(source, lane));
+      } catch (err) {
+        this.options.logger?.error({ source: source.name, lane, err }, 'outbox relay loop error');
+        await sleep(Math.max(this.options.pollIntervalMs, 1000), signal);
+      }
+    }
+  }
+
   start(): void {
     const signal = this.abort.signal;
     const pgSource = this.sources.find((s) => dialectOf(s.db) === 'pg');
@@ -172,24 +212,13 @@ export class OutboxRelay {
         },
       );
     }
-    this.loops = this.sources.map(async (source) => {
-      let lastPurge = 0;
-      while (!signal.aborted) {
-        try {
-          const result = await this.drainOnce(source);
-          if (Date.now() - lastPurge > (this.options.purgeIntervalMs ?? 60_000)) {
-            lastPurge = Date.now();
-            const purged = await purgePublished(source.db, this.options.retentionMs);
-            if (purged > 0) this.options.logger?.info({ source: source.name, purged }, 'outbox retention purge');
-          }
-          // A full batch means more is waiting: go again at once; otherwise poll.
-          if (result.claimed < this.options.batchSize)
-            await sleep(this.options.pollIntervalMs, signal, this.wakers, source.name);
-        } catch (err) {
-          this.options.logger?.error({ source: source.name, err }, 'outbox relay loop error');
-          await sleep(Math.max(this.options.pollIntervalMs, 1000), signal);
-        }
-      }
+    this.loops = this.sources.flatMap((source) => {
+      // SQLite has no row locks: one batch at a time there.
+      const lanes = dialectOf(source.db) === 'pg' ? Math.max(1, this.options.concurrentBatches ?? 2) : 1;
+      return [
+        this.runSource(source, signal, lanes),
+        ...Array.from({ length: lanes - 1 }, (_, i) => this.runLane(source, signal, i + 1)),
+      ];
     });
     this.loops.push(
       (async () => {

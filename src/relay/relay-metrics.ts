@@ -1,7 +1,7 @@
 /** The relay's Prometheus metrics: published/failed/parked counters and lag/parked gauges per source. */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Knex } from 'knex';
-import { blockedCount, outboxLagMs, parkedCount } from './batch';
+import { blockedCount, outboxLagMs, parkedCount } from './outbox-stats';
 
 export interface RelayMetrics {
   registry: Registry;

@@ -3,6 +3,8 @@ import type { EventEnvelope } from '../outbox/event';
 
 export interface Transport {
   readonly name: string;
+  /** How many publishes the relay may have in flight at once on this transport. */
+  readonly maxInFlight?: number;
   /** Resolves only once the receiver acknowledged the event; rejects otherwise. */
   publish(event: EventEnvelope): Promise<void>;
   close(): Promise<void>;

@@ -3,10 +3,17 @@ import type { EventEnvelope } from '../outbox/event';
 import { TransientPublishError, type Transport } from './transport';
 import { SIGNATURE_HEADER, signWebhook, WEBHOOK_PATH } from '../outbox/webhook-signature';
 
-export function createWebhookTransport(options: { baseUrl: string; secret: string; timeoutMs?: number }): Transport {
+export function createWebhookTransport(options: {
+  baseUrl: string;
+  secret: string;
+  timeoutMs?: number;
+  maxInFlight?: number;
+}): Transport {
   const url = options.baseUrl.replace(/\/$/, '') + WEBHOOK_PATH;
   return {
     name: 'webhook',
+    // Concurrent calls to one receiver: enough to hide the round trip, few enough not to swamp it.
+    maxInFlight: options.maxInFlight ?? 16,
     async publish(event: EventEnvelope) {
       const body = JSON.stringify(event);
       const res = await fetch(url, {

@@ -7,7 +7,7 @@ import type { Config } from '../config';
 import { openDatabase, type Db } from '../db/knex';
 import type { Migration } from '../db/migrations';
 import { idempotencyMigration } from '../idempotency/store';
-import { outboxMigration } from '../outbox/outbox-table';
+import { outboxMigrations } from '../outbox/outbox-table';
 import type { TripRequest, TripView } from '../shared/trip';
 import { canMoveTo, TRIP_STATUSES, type TripStatus } from '../shared/trip-status';
 
@@ -30,7 +30,7 @@ export const tripsMigration: Migration = {
 };
 
 /** Every migration of the API database, in order (other modules append theirs here). */
-export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration, outboxMigration];
+export const apiMigrations: Migration[] = [idempotencyMigration, tripsMigration, ...outboxMigrations];
 
 export function openApiDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
   return openDatabase('api', config, { migrations: apiMigrations });

@@ -1,6 +1,6 @@
 /** The embedded default: SQLite outbox, relay → signed webhooks → notifications, same delivery checks. */
 import { OutboxRelay, type RelayOptions } from '../../src/relay/outbox-relay';
-import { purgePublished } from '../../src/relay/batch';
+import { purgePublished } from '../../src/relay/purge-published';
 import { createWebhookTransport } from '../../src/relay/webhook-transport';
 import { freePort } from '../../src/testkit/stack';
 import {

@@ -1,7 +1,7 @@
 /** Tables of an inventory service: resources, per-day allocations and reservations. */
 import type { Migration } from '../../db/migrations';
 import { idempotencyMigration } from '../../idempotency/store';
-import { outboxMigration } from '../../outbox/outbox-table';
+import { outboxMigrations } from '../../outbox/outbox-table';
 import { createKeyedTable } from '../keyed-rows';
 import type { InventoryCatalog } from './catalog';
 
@@ -31,6 +31,6 @@ export function inventoryMigrations(catalog: InventoryCatalog<unknown>): Migrati
         await db('resources').insert(catalog.seed.map((s) => ({ id: s.id, capacity_per_day: s.capacityPerDay })));
       },
     },
-    outboxMigration,
+    ...outboxMigrations,
   ];
 }

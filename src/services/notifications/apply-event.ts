@@ -1,6 +1,8 @@
 /**
  * Exactly-once effect for an at-least-once stream: the inbox row (keyed by event id) and the
  * email row commit in one transaction, so a redelivered event finds its inbox row and is skipped.
+ * `applyEvent` takes one event (the webhook); `applyEvents` a batch in one transaction (the
+ * JetStream consumer), in the order given.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -25,33 +27,67 @@ const isUniqueViolation = (err: unknown) => {
   return e.code === '23505' || /UNIQUE constraint failed/i.test(String(e.message));
 };
 
+const inboxRow = (event: EventEnvelope, now: number) => ({
+  event_id: event.id,
+  source: event.source,
+  aggregate_type: event.aggregateType,
+  aggregate_id: event.aggregateId,
+  event_type: event.type,
+  event_created_at: event.createdAt,
+  received_at: now,
+});
+
+function emailRow(event: EventEnvelope, now: number, options: EmailOptions) {
+  const email = emailForEvent(event, options);
+  return email
+    ? {
+        id: randomUUID(),
+        event_id: event.id,
+        trip_id: email.tripId,
+        kind: email.kind,
+        recipient: email.recipient,
+        subject: email.subject,
+        body: email.body,
+        created_at: now,
+      }
+    : undefined;
+}
+
+/**
+ * Applies `events` in one transaction, inbox rows in the order given: an event already in the
+ * inbox (or twice in the batch) is a duplicate and changes nothing. All or nothing: a failure
+ * rolls the whole batch back (the caller then applies its events one by one).
+ */
+export async function applyEvents(
+  db: Knex,
+  events: EventEnvelope[],
+  options: EmailOptions = {},
+): Promise<ApplyOutcome[]> {
+  if (events.length === 0) return [];
+  return db.transaction(async (trx) => {
+    const now = Date.now();
+    const seen = new Set<string>();
+    const firsts = events.filter((e) => !seen.has(e.id) && seen.add(e.id));
+    const inserted = (await trx('inbox')
+      .insert(firsts.map((e) => inboxRow(e, now)))
+      .onConflict('event_id')
+      .ignore()
+      .returning('event_id')) as Array<{ event_id: string }>;
+    const fresh = new Set(inserted.map((r) => r.event_id));
+    const emails = firsts.filter((e) => fresh.has(e.id)).flatMap((e) => emailRow(e, now, options) ?? []);
+    if (emails.length > 0) await trx('emails').insert(emails);
+    return events.map((e) => (fresh.delete(e.id) ? 'applied' : 'duplicate'));
+  });
+}
+
 export async function applyEvent(db: Knex, event: EventEnvelope, options: EmailOptions = {}): Promise<ApplyOutcome> {
   try {
     return await db.transaction(async (trx) => {
       if (await trx('inbox').where({ event_id: event.id }).first()) return 'duplicate';
       const now = Date.now();
-      await trx('inbox').insert({
-        event_id: event.id,
-        source: event.source,
-        aggregate_type: event.aggregateType,
-        aggregate_id: event.aggregateId,
-        event_type: event.type,
-        event_created_at: event.createdAt,
-        received_at: now,
-      });
-      const email = emailForEvent(event, options);
-      if (email) {
-        await trx('emails').insert({
-          id: randomUUID(),
-          event_id: event.id,
-          trip_id: email.tripId,
-          kind: email.kind,
-          recipient: email.recipient,
-          subject: email.subject,
-          body: email.body,
-          created_at: now,
-        });
-      }
+      await trx('inbox').insert(inboxRow(event, now));
+      const email = emailRow(event, now, options);
+      if (email) await trx('emails').insert(email);
       return 'applied' as const;
     });
   } catch (err) {

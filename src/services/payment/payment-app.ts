@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Migration } from '../../db/migrations';
 import { idempotencyMigration } from '../../idempotency/store';
-import { outboxMigration } from '../../outbox/outbox-table';
+import { outboxMigrations } from '../../outbox/outbox-table';
 import { describeIssues, paymentSchema } from '../../shared/trip-schema';
 import { registerUndoRoute } from '../compensate-by-key';
 import { createKeyedTable, insertKeyedRow, type KeyedRow } from '../keyed-rows';
@@ -36,7 +36,7 @@ export const paymentMigrations: Migration[] = [
       });
     },
   },
-  outboxMigration,
+  ...outboxMigrations,
 ];
 
 export function chargeView(row: ChargeRow) {
