@@ -25,6 +25,9 @@ const optionalUrl = (protocols: string[]) =>
   });
 
 /** Every environment variable any process reads; docker-compose.yml may name only these. */
+/** The operators' address when OPS_EMAIL is not set. */
+export const DEFAULT_OPS_EMAIL = 'ops@trip-saga.example';
+
 export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -119,6 +122,8 @@ export const envSchema = z.object({
   TWOPHASE_PREPARE_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /** Test hook: the coordinator SIGKILLs itself between the phases (before or after logging its decision). */
   TWOPHASE_TEST_CRASH: z.enum(['none', 'after-prepare', 'after-decision']).default('none'),
+  /** Where the notifications service emails trips that need a human (TripNeedsAttention). */
+  OPS_EMAIL: z.email().default(DEFAULT_OPS_EMAIL),
 });
 
 export interface ServiceEndpoint {
@@ -159,6 +164,7 @@ export interface Config {
   worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number; prebuiltBundle: boolean };
   twophase: TwoPhaseConfig;
   codec: CodecConfig;
+  notifications: { opsEmail: string };
 }
 
 /** The two-phase-commit coordinator: where it listens, how often it recovers, how long a prepare may take. */
@@ -407,5 +413,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       testCrash: e.TWOPHASE_TEST_CRASH,
     },
     codec: { keys: payloadKeys.keys, allowUiOrigin: e.CODEC_ALLOW_UI_ORIGIN === '1' },
+    notifications: { opsEmail: e.OPS_EMAIL },
   };
 }

@@ -7,15 +7,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BookingServiceName } from '../config';
 import { FailureType } from '../shared/failures';
 import { SAGA_STEPS, stepDef, type UndoActivityName } from '../shared/saga-steps';
-import { stepKey, type StepName, type TripRequest, type TripView } from '../shared/trip';
+import { stepKey, type StepName, type TripRequest, type TripView, undoKey } from '../shared/trip';
 import { postIdempotent } from './service-client';
 
 export interface ActivityDeps {
   /** Base URL of each booking service. */
   endpoints: Record<BookingServiceName, string>;
   requestTimeoutMs?: number;
-  /** Records a trip's terminal view and its outbox event in the API database (one transaction). */
-  tripRecorder?: (view: TripView, request?: TripRequest) => Promise<unknown>;
+  /**
+   * Records a trip's terminal view and its outbox event in the API database (one transaction);
+   * `principal` is the trip's owner, from the run's memo (absent for client-script trips).
+   */
+  tripRecorder?: (view: TripView, request?: TripRequest, principal?: string) => Promise<unknown>;
 }
 
 /** What a forward step returns: the id and status of what it created. */
@@ -74,7 +77,7 @@ export function createActivities(deps: ActivityDeps) {
     const result = await postIdempotent<CompensationResult>({
       service: step,
       url: deps.endpoints[step] + stepDef(step).route.undo,
-      idempotencyKey: `${forwardKey}:undo`,
+      idempotencyKey: undoKey(workflowId, step),
       body: { tripId: workflowId, idempotencyKey: forwardKey },
       timeoutMs,
       signal,
@@ -91,8 +94,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...(steps as unknown as ForwardActivities & UndoActivities),
     /** The saga's end record (TripConfirmed / TripCompensated / TripCancelled through the outbox). */
-    recordTripOutcome: async (view: TripView, request?: TripRequest): Promise<void> => {
-      await deps.tripRecorder?.(view, request);
+    recordTripOutcome: async (view: TripView, request?: TripRequest, principal?: string): Promise<void> => {
+      await deps.tripRecorder?.(view, request, principal);
     },
   };
 }

@@ -2,11 +2,12 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
+import { z } from 'zod';
 import type { IdempotencyStore } from '../idempotency/store';
 import { describeIssues, tripRequestSchema } from '../shared/trip-schema';
 import { initialView, type TripView } from '../shared/trip';
-import { isBookingStatus, isTerminalStatus, isTripStatus, TRIP_STATUSES } from '../shared/trip-status';
-import { findTrip, listTrips, type TripRecord, updateTripView } from '../trips/trip-records';
+import { isBookingStatus, isTerminalStatus, TRIP_STATUSES } from '../shared/trip-status';
+import { claimOwnerless, findTrip, listTrips, type TripRecord, updateTripView } from '../trips/trip-records';
 import {
   DEFAULT_FLAVOR,
   FLAVORS,
@@ -19,6 +20,8 @@ import {
   type FlavorDeps,
 } from '../flavors';
 import { jsonResponse, requestKey, runIdempotent } from './idempotent-request';
+import { mapBounded } from './map-bounded';
+import { decodeCursor, encodeCursor } from './trip-cursor';
 import { preferredWaitSeconds } from './prefer';
 import {
   cancelNotAccepted,
@@ -52,6 +55,18 @@ export interface TripRouteDeps {
 }
 
 const DEFAULT_CANCEL_WAIT_SECONDS = 10;
+/** Statuses the stored row may hold while the run has already moved on (refreshed from Temporal). */
+const UNSETTLED = TRIP_STATUSES.filter((s) => !isTerminalStatus(s));
+/** GET /trips page sizes, and how many unsettled trips of a page are read from Temporal at once. */
+export const LIST_DEFAULT_LIMIT = 50;
+export const LIST_MAX_LIMIT = 200;
+const REFRESH_CONCURRENCY = 4;
+
+const listQuerySchema = z.object({
+  status: z.enum(TRIP_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(LIST_DEFAULT_LIMIT),
+  cursor: z.string().max(1024).optional(),
+});
 
 const links = (tripId: string) => ({ self: `/trips/${tripId}`, cancel: `/trips/${tripId}/cancel` });
 const resource = (view: TripView) => ({ ...view, links: links(view.tripId) });
@@ -109,6 +124,8 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
         // table is never purged), so start nothing and answer it as it is now.
         const existing = await findTrip(db, tripId);
         if (existing) {
+          // Written without its owner (by a worker that did not know it): the owner's retry repairs it.
+          if (existing.principal === null) await claimOwnerless(db, tripId, request.principal);
           const now = await currentView(existing);
           return jsonResponse(isTerminal(now) ? 201 : 202, resource(now), headers);
         }
@@ -158,15 +175,34 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
     });
   });
 
-  app.get<{ Querystring: { status?: string } }>('/trips', async (request) => {
-    const status = request.query.status;
-    if (status !== undefined && !isTripStatus(status)) {
-      throw validationFailed([`status: must be one of ${TRIP_STATUSES.join(', ')}`]);
+  app.get('/trips', async (request) => {
+    const query = listQuerySchema.safeParse(request.query);
+    if (!query.success) {
+      throw validationFailed(
+        query.error.issues.map((i) =>
+          i.path[0] === 'status'
+            ? `status: must be one of ${TRIP_STATUSES.join(', ')}`
+            : `${i.path.join('.')}: ${i.path[0] === 'limit' ? `must be a whole number from 1 to ${LIST_MAX_LIMIT}` : i.message}`,
+        ),
+      );
     }
-    const mine = await listTrips(db, { principal: request.principal, limit: 200 });
-    // Refresh the unsettled ones first, so the filter applies to current statuses.
-    const views = await Promise.all(mine.map((r) => currentView(r)));
+    const { status, limit } = query.data;
+    const after = query.data.cursor === undefined ? undefined : decodeCursor(query.data.cursor);
+    if (query.data.cursor !== undefined && !after) throw validationFailed(['cursor: not a cursor this API gave out']);
+    // In SQL: rows stored with the wanted status, and the unsettled ones that may have reached it.
+    const statuses = status === undefined ? undefined : [...new Set([status, ...UNSETTLED])];
+    const rows = await listTrips(db, { principal: request.principal, statuses, limit: limit + 1, after });
+    const page = rows.slice(0, limit);
+    // Only unsettled rows cost Temporal calls, a few at a time.
+    const views = await mapBounded(page, REFRESH_CONCURRENCY, (r) => currentView(r));
     const trips = views.filter((v) => status === undefined || v.status === status).map(resource);
-    return { trips };
+    const last = page[page.length - 1];
+    if (rows.length <= limit || !last) return { trips, links: {} };
+    const next = new URLSearchParams({
+      ...(status ? { status } : {}),
+      limit: String(limit),
+      cursor: encodeCursor({ createdAt: last.createdAt, tripId: last.tripId }),
+    });
+    return { trips, links: { next: `/trips?${next.toString()}` } };
   });
 }

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
+import { FailureType } from '../shared/failures';
 import { parseTripRequest } from '../shared/trip-schema';
+import { TripIdError, tripWorkflowId } from '../shared/trip-ids';
 import { initialView, tripIdOfCancellation, workflowIdFor, type TripView } from '../shared/trip';
 import type { Db } from '../db/knex';
 import { natsUrlFor } from '../dev/embedded-nats';
@@ -101,7 +103,8 @@ async function book(client: Client, config: Config, args: Command<'book'>, io: I
     throw new UsageError(`cannot read ${args.file}: ${(err as Error).message}`);
   }
   const request = parseTripRequest(raw);
-  const workflowId = workflowIdFor(args.id ?? randomUUID());
+  // The services' limits, checked before anything starts (a refused id would end NEEDS_ATTENTION).
+  const workflowId = checkedWorkflowId(args.id ?? randomUUID());
   // Every flavour starts through the dispatch, which records the trip and keeps an id to one flavour.
   const started = await startTrip(deps, args.flavor, { tripId: workflowId, request, principal: null });
   if (!started && !args.json) io.err(`trip ${workflowId} already exists: showing it instead of starting another`);
@@ -112,8 +115,28 @@ async function book(client: Client, config: Config, args: Command<'book'>, io: I
   const url = runUrl(config.temporal.uiUrl, config.temporal.namespace, workflowId, snapshot.runId);
   print(io, snapshot.view, args.json);
   if (!args.json) io.out(`  web UI: ${url}`);
+  if (wasUndone(snapshot.view)) {
+    // Temporal forgot the old runs (retention, deletion); the services did not: nothing was booked.
+    io.err(
+      `trip ${workflowId} was used before and undone (cancelled or refunded), and Temporal no longer has its run; nothing was booked again: choose another --id`,
+    );
+    return EXIT.failed;
+  }
   return EXIT.ok;
 }
+
+/** `trip-<id>`, or a usage error naming every limit the id would break. */
+function checkedWorkflowId(id: string): string {
+  try {
+    return tripWorkflowId(id);
+  } catch (err) {
+    if (err instanceof TripIdError) throw new UsageError(`--id: ${err.problems.join('; ')}`);
+    throw err;
+  }
+}
+
+/** True when the services refused the trip because its id was used by a trip since undone. */
+const wasUndone = (view: TripView) => view.reason?.type === FailureType.IdempotencyKeyUndone;
 
 /** A trip Temporal does not know may be one of another flavour: the trips table knows its view. */
 async function otherFlavorView(deps: ClientDeps, tripId: string, err: unknown): Promise<TripView> {

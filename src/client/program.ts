@@ -39,7 +39,7 @@ export type ParsedCommandLine = { command: ClientCommand } | { exitCode: number 
 /** Exit codes of the client script (README: 0 done, 1 could not do it, 2 bad usage). */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-const TRIP_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
+const TRIP_ID = /^[A-Za-z0-9_.:-]+$/;
 const DEFAULT_LIST_LIMIT = 20;
 
 function checkId(id: string | undefined): string | undefined {

@@ -56,7 +56,13 @@ const orchestrated: TripFlavor = {
     const db = await deps.apiDb();
     const existing = await findTrip(db, trip.tripId);
     if (existing && existing.flavor !== 'orchestrated') throw new TripIdTakenError(trip.tripId, existing.flavor);
-    const { started } = await startBookTrip(deps.temporal, deps.taskQueue, trip.tripId, trip.request);
+    const { started } = await startBookTrip(
+      deps.temporal,
+      deps.taskQueue,
+      trip.tripId,
+      trip.request,
+      trip.principal ?? undefined,
+    );
     await insertTrip(db, { ...trip, status: 'PENDING', flavor: 'orchestrated' });
     return started;
   },

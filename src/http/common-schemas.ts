@@ -1,16 +1,17 @@
 /** Request shapes shared by every booking service's routes. */
 import { z } from 'zod';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_TRIP_ID_LENGTH, VISIBLE_ASCII } from '../shared/trip-ids';
 
 export const tripIdSchema = z
   .string()
   .min(1)
-  .max(200)
-  .regex(/^[\x21-\x7e]+$/, 'tripId must be visible ASCII');
+  .max(MAX_TRIP_ID_LENGTH)
+  .regex(VISIBLE_ASCII, 'tripId must be visible ASCII');
 
 /** Body of a compensation: undo whatever the forward key created. */
 export const cancelRequestSchema = z.object({
   tripId: tripIdSchema,
-  idempotencyKey: z.string().min(1).max(255),
+  idempotencyKey: z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH),
 });
 
 export type CancelOutcome =

@@ -1,6 +1,8 @@
 /** Parsing of the Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header): sf-string or bare token. */
 
-export const MAX_KEY_LENGTH = 255;
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../shared/trip-ids';
+
+export const MAX_KEY_LENGTH = MAX_IDEMPOTENCY_KEY_LENGTH;
 
 export type KeyParseResult = { ok: true; key: string } | { ok: false; reason: string };
 

@@ -156,6 +156,23 @@ export class IdempotencyStore {
   }
 
   /**
+   * Replaces the stored success (2xx) of a completed key with a later answer, because what the
+   * key did has since been undone: its retries must not replay a success that no longer holds.
+   * A refusal stays as it was. Returns whether it was replaced.
+   */
+  async supersede(scope: string, key: string, response: StoredResponse, trx: Knex = this.db): Promise<boolean> {
+    const updated = await trx(IDEMPOTENCY_TABLE)
+      .where({ scope, key })
+      .whereBetween('response_status', [200, 299])
+      .update({
+        response_status: response.status,
+        response_headers: JSON.stringify(response.headers),
+        response_body: response.body,
+      });
+    return updated > 0;
+  }
+
+  /**
    * Gives up a claim whose work may have had effects: the key stays (another body is still
    * refused), but its lock is expired at once so a retry of the same request takes it over.
    */

@@ -1,20 +1,34 @@
 /**
  * The shared half of every compensation endpoint: undo "whatever the forward key created".
- * If the forward request never arrived, a tombstone makes sure it is refused when it does.
+ * If the forward request never arrived, a tombstone makes sure it is refused when it does; if it
+ * succeeded, its key answers 409 IDEMPOTENCY_KEY_UNDONE from then on instead of its stale 201.
  * `registerUndoRoute` is the whole endpoint, for the inventory and payment services alike.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { cancelRequestSchema, type CancelOutcome } from '../http/common-schemas';
 import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../http/idempotent-route';
-import { badRequest, HttpProblem } from '../http/problem';
+import { badRequest, HttpProblem, PROBLEM_CONTENT_TYPE } from '../http/problem';
 import { describeIssues } from '../shared/trip-schema';
 import { announceRow, type KeyedRow, type RowEvent, undoKeyedRow } from './keyed-rows';
+
+/** What a forward key answers once what it created was cancelled or refunded. */
+export function keyUndone(forwardKey: string, undoneBy?: string): HttpProblem {
+  return new HttpProblem({
+    status: 409,
+    code: 'IDEMPOTENCY_KEY_UNDONE',
+    title: 'What this request did has been undone',
+    detail: `key ${forwardKey} was cancelled or refunded${undoneBy ? ` by ${undoneBy}` : ''}; use a new key (a new trip id) to book again`,
+    extra: undoneBy ? { undoneBy } : {},
+  });
+}
 
 export async function compensateByKey(
   ctx: ServiceContext,
   trx: Knex.Transaction,
   forwardKey: string,
+  /** The compensation's own key, named in the forward key's undone answer. */
+  undoKey: string,
   undo: () => Promise<CancelOutcome>,
 ): Promise<{ status: number; body: CancelOutcome }> {
   const undoOrTombstone = async () => {
@@ -43,7 +57,18 @@ export async function compensateByKey(
       headers: { 'retry-after': '1' },
     });
   }
-  return { status: 200, body: await undo() };
+  const undone = await undo();
+  if (forward && undone.outcome !== 'NOTHING_TO_CANCEL') {
+    const problem = keyUndone(forwardKey, undoKey);
+    const body = JSON.stringify(problem.toBody());
+    await ctx.store.supersede(
+      ctx.scope,
+      forwardKey,
+      { status: 409, headers: { 'content-type': PROBLEM_CONTENT_TYPE }, body },
+      trx,
+    );
+  }
+  return { status: 200, body: undone };
 }
 
 /** How one service undoes the keyed row of a forward request (a reservation, a charge). */
@@ -74,8 +99,8 @@ export function undoHandler<Status extends string, Row extends KeyedRow<Status>>
       if (!parsed.success) throw badRequest(`invalid ${requestName} request`, describeIssues(parsed.error));
       return parsed.data;
     },
-    execute: ({ idempotencyKey }, trx) =>
-      compensateByKey(ctx, trx, idempotencyKey, async (): Promise<CancelOutcome> => {
+    execute: ({ idempotencyKey }, trx, key) =>
+      compensateByKey(ctx, trx, idempotencyKey, key, async (): Promise<CancelOutcome> => {
         const undo = await undoKeyedRow<Status, Row>(trx, route.table, idempotencyKey, route.status);
         if (undo.kind === 'none') return { outcome: 'NOTHING_TO_CANCEL', idempotencyKey };
         if (undo.kind === 'undone') {

@@ -11,6 +11,11 @@ export const FailureType = {
   InvalidRequest: 'InvalidRequestError',
   /** A compensation already ran for this key, so the forward request is refused for good. */
   Tombstoned: 'TombstonedError',
+  /**
+   * The forward request's key was undone (cancelled or refunded) since it succeeded: this trip id
+   * was used before, so the saga must not pretend to book it again.
+   */
+  IdempotencyKeyUndone: 'IdempotencyKeyUndoneError',
   /** A compensation can never succeed: a human must look. */
   NeedsAttention: 'NeedsAttentionError',
 } as const;
@@ -22,6 +27,7 @@ export const NON_RETRYABLE_FAILURES: string[] = [
   FailureType.PaymentDeclined,
   FailureType.InvalidRequest,
   FailureType.Tombstoned,
+  FailureType.IdempotencyKeyUndone,
 ];
 
 /** Business error codes the services answer with (problem+json `code`), mapped to failure types. */
@@ -29,4 +35,5 @@ export const ERROR_CODE_TO_FAILURE: Record<string, FailureType> = {
   SOLD_OUT: FailureType.SoldOut,
   PAYMENT_DECLINED: FailureType.PaymentDeclined,
   TOMBSTONED: FailureType.Tombstoned,
+  IDEMPOTENCY_KEY_UNDONE: FailureType.IdempotencyKeyUndone,
 };

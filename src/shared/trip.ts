@@ -62,6 +62,9 @@ export const workflowIdFor = (tripId: string): string => (tripId.startsWith('tri
 /** The forward idempotency key of one step. */
 export const stepKey = (workflowId: string, step: StepName): string => `${workflowId}:${step}`;
 
+/** The idempotency key of a step's compensation: `<workflowId>:<step>:undo`. */
+export const undoKey = (workflowId: string, step: StepName): string => `${stepKey(workflowId, step)}:undo`;
+
 /** The view of a trip before its first step: every step PENDING under its forward key. */
 export function initialView(workflowId: string): TripView {
   const steps = {} as TripView['steps'];

@@ -1,17 +1,22 @@
 /**
  * The one way a trip's run is started (client script, trip API, tests): workflow id, task queue,
  * the typed search attributes the Web UI filters on, a summary and details for the UI, and a
- * memo with the request minus card data (only the payment token's last characters).
+ * memo with the request minus card data (only the payment token's last characters) and the
+ * principal who asked for it, so that every writer of the trips row knows the owner.
  */
 import { TypedSearchAttributes } from '@temporalio/common';
 import { CustomerIdKey, TripStatusKey } from '../shared/search-attributes';
 import { stepSummaries } from '../shared/saga-steps';
 import { cancellationWorkflowId, type TripRequest, type TripView } from '../shared/trip';
+import { assertValidWorkflowId } from '../shared/trip-ids';
 import { formatMoney, nightsBetween, redactedRequest, tripSummary } from '../shared/trip-summary';
 
-/** The request as the memo shows it: everything but the payment token, of which only the end. */
-export function tripMemo(request: TripRequest) {
-  return { request: redactedRequest(request) };
+/**
+ * The request as the memo shows it: everything but the payment token, of which only the end;
+ * and the principal the trip belongs to (absent for trips booked with the client script).
+ */
+export function tripMemo(request: TripRequest, principal?: string) {
+  return { request: redactedRequest(request), ...(principal !== undefined ? { principal } : {}) };
 }
 
 /** The run's static details (Temporal markdown): who, what, and what happens on failure. */
@@ -28,10 +33,13 @@ export function tripDetails(request: TripRequest): string {
   ].join('\n');
 }
 
-/** Start options for `bookTrip`: pass them with `args: [request]` to `client.workflow.start`. */
-export function tripStartOptions(request: TripRequest, workflowId: string, taskQueue: string) {
+/**
+ * Start options for `bookTrip`: pass them with `args: [request]` to `client.workflow.start`.
+ * Throws TripIdError for a workflow id the services would refuse, so no start path can skip it.
+ */
+export function tripStartOptions(request: TripRequest, workflowId: string, taskQueue: string, principal?: string) {
   return {
-    workflowId,
+    workflowId: assertValidWorkflowId(workflowId),
     taskQueue,
     typedSearchAttributes: new TypedSearchAttributes([
       { key: TripStatusKey, value: 'PENDING' },
@@ -39,7 +47,7 @@ export function tripStartOptions(request: TripRequest, workflowId: string, taskQ
     ]),
     staticSummary: tripSummary(request),
     staticDetails: tripDetails(request),
-    memo: tripMemo(request),
+    memo: tripMemo(request, principal),
   };
 }
 

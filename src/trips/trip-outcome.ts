@@ -1,12 +1,12 @@
 /**
  * The saga's end record: the trip row (status and view) and its TripConfirmed / TripCompensated /
- * TripCancelled event commit in one transaction on the trip API's database.
+ * TripCancelled / TripNeedsAttention event commit in one transaction on the trip API's database.
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { TripRequest, TripView } from '../shared/trip';
 import type { TripStatus } from '../shared/trip-status';
-import { findTrip, insertTrip, updateTripView } from './trip-records';
+import { claimOwnerless, findTrip, insertTrip, updateTripView } from './trip-records';
 import { appendEvent } from '../outbox/append-event';
 import { OUTBOX_TABLE } from '../outbox/outbox-table';
 
@@ -14,20 +14,29 @@ const EVENT_OF: Partial<Record<TripStatus, string>> = {
   CONFIRMED: 'TripConfirmed',
   COMPENSATED: 'TripCompensated',
   CANCELLED: 'TripCancelled',
+  // A human must undo by hand: the notifications service emails the operators (OPS_EMAIL).
+  NEEDS_ATTENTION: 'TripNeedsAttention',
 };
 
-/** Records a terminal view; a retried call appends no second event (its id is derived from the outcome). */
+/**
+ * Records a terminal view; a retried call appends no second event (its id is derived from the
+ * outcome). `principal` (the owner, from the run's memo) names the owner of a row this record
+ * is the first to write, or that an older writer left without one.
+ */
 export async function recordTripOutcome(
   db: Knex,
   view: TripView,
   request?: TripRequest,
+  principal?: string,
 ): Promise<{ eventId?: string }> {
   const eventType = EVENT_OF[view.status];
   return db.transaction(async (trx) => {
     const existing = await findTrip(trx, view.tripId);
     if (!existing) {
       if (!request) throw new Error(`trip ${view.tripId} is not recorded and no request was given`);
-      await insertTrip(trx, { tripId: view.tripId, principal: null, request, status: view.status });
+      await insertTrip(trx, { tripId: view.tripId, principal: principal ?? null, request, status: view.status });
+    } else if (existing.principal === null && principal !== undefined) {
+      await claimOwnerless(trx, view.tripId, principal);
     }
     // A stale outcome (CONFIRMED arriving after the CANCELLED that followed it) changes nothing
     // and announces nothing.

@@ -137,10 +137,17 @@ export async function insertTrip(
     .onConflict('trip_id')
     .ignore()
     .returning('trip_id');
-  if (trip.principal !== null) {
-    await db('trips').where({ trip_id: trip.tripId }).whereNull('principal').update({ principal: trip.principal });
-  }
+  if (trip.principal !== null) await claimOwnerless(db, trip.tripId, trip.principal);
   return inserted.length > 0;
+}
+
+/**
+ * Names the owner of a trip row written without one (by a worker that did not know it); a row
+ * that has an owner keeps it. The trip id is derived from (principal, key), so only its owner's
+ * requests reach it.
+ */
+export async function claimOwnerless(db: Knex, tripId: string, principal: string): Promise<void> {
+  await db('trips').where({ trip_id: tripId }).whereNull('principal').update({ principal });
 }
 
 /**
@@ -163,14 +170,35 @@ export async function findTrip(db: Knex, tripId: string): Promise<TripRecord | u
   return row ? toRecord(row) : undefined;
 }
 
+/** Where a page of trips ended: the last row's (created_at, trip_id), the list's sort key. */
+export interface TripCursor {
+  createdAt: number;
+  tripId: string;
+}
+
+/**
+ * A page of trips, newest first (ties by trip id), after `after` when given. `statuses` filters
+ * on the stored status in SQL, so the limit counts only rows that can match.
+ */
 export async function listTrips(
   db: Knex,
-  filter: { principal?: string; status?: TripStatus; limit?: number },
+  filter: { principal?: string; statuses?: readonly TripStatus[]; limit?: number; after?: TripCursor },
 ): Promise<TripRecord[]> {
   const q = db<TripRow>('trips')
-    .orderBy('created_at', 'desc')
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'trip_id', order: 'desc' },
+    ])
     .limit(filter.limit ?? 100);
   if (filter.principal !== undefined) q.where({ principal: filter.principal });
-  if (filter.status) q.where({ status: filter.status });
+  if (filter.statuses) q.whereIn('status', [...filter.statuses]);
+  const after = filter.after;
+  if (after) {
+    q.where((w) =>
+      w
+        .where('created_at', '<', after.createdAt)
+        .orWhere((same) => same.where('created_at', '=', after.createdAt).andWhere('trip_id', '<', after.tripId)),
+    );
+  }
   return (await q).map(toRecord);
 }

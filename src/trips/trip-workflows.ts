@@ -32,16 +32,19 @@ const isAlreadyStarted = (err: unknown) => err instanceof WorkflowExecutionAlrea
  * workflow id, `trip-…`) with the start options of start-options.ts, or nothing when that id
  * already has a run: a running one is attached to, a closed one is never started again.
  * `started` says which happened.
+ * `principal` goes into the run's memo, so the worker's end record names the owner even when
+ * the caller dies before recording the trip.
  */
 export async function startBookTrip(
   client: Client,
   taskQueue: string,
   tripId: string,
   request: TripRequest,
+  principal?: string,
 ): Promise<{ started: boolean }> {
   try {
     await client.workflow.start(bookTrip, {
-      ...tripStartOptions(request, tripId, taskQueue),
+      ...tripStartOptions(request, tripId, taskQueue, principal),
       args: [request],
       ...ONCE,
     });

@@ -49,7 +49,7 @@ export async function createTripWorker(config: Config, overrides: Partial<Worker
           car: config.services.car.url,
           payment: config.services.payment.url,
         },
-        tripRecorder: (view, request) => recordTripOutcome(apiDb, view, request),
+        tripRecorder: (view, request, principal) => recordTripOutcome(apiDb, view, request, principal),
       }),
       interceptors: { activity: [stepMetricsInterceptor] },
       ...overrides,

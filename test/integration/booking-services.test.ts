@@ -74,6 +74,62 @@ describe.each(backends)('booking services on %s', (backend) => {
     expect(await flightDb('reservations').where({ trip_id: tripId })).toHaveLength(0);
   });
 
+  it('answers a forward request replayed after its undo with 409 IDEMPOTENCY_KEY_UNDONE, never the stale 201', async () => {
+    const tripId = `trip-${randomUUID()}`;
+    const key = `${tripId}:flight`;
+    expect((await reserve(key, flightBody(tripId))).statusCode).toBe(201);
+    const undo = await flight.inject({
+      method: 'POST',
+      url: '/reservations/cancel',
+      headers: { 'idempotency-key': `${key}:undo` },
+      payload: { tripId, idempotencyKey: key },
+    });
+    expect(undo.json()).toMatchObject({ outcome: 'CANCELLED' });
+    const again = await reserve(key, flightBody(tripId));
+    expect(again.statusCode).toBe(409);
+    expect(again.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(again.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_UNDONE', undoneBy: `${key}:undo` });
+    const rows = await flightDb('reservations').where({ trip_id: tripId });
+    expect(rows.map((r) => r.status)).toEqual(['CANCELLED']);
+
+    // The payment service alike: a refunded charge's key answers as undone.
+    const chargeKey = `${tripId}:payment`;
+    const charge = () =>
+      payment.inject({
+        method: 'POST',
+        url: '/charges',
+        headers: { 'idempotency-key': chargeKey },
+        payload: { tripId, token: 'tok_visa', amountCents: 100, currency: 'USD' },
+      });
+    expect((await charge()).statusCode).toBe(201);
+    await payment.inject({
+      method: 'POST',
+      url: '/charges/refund',
+      headers: { 'idempotency-key': `${chargeKey}:undo` },
+      payload: { tripId, idempotencyKey: chargeKey },
+    });
+    const recharge = await charge();
+    expect(recharge.statusCode).toBe(409);
+    expect(recharge.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_UNDONE' });
+    expect((await paymentDb('charges').where({ trip_id: tripId })).map((c) => c.status)).toEqual(['REFUNDED']);
+  });
+
+  it('keeps replaying a refusal after an undo of its key: only a success is answered as undone', async () => {
+    const tripId = `trip-${randomUUID()}`;
+    const key = `${tripId}:flight`;
+    const refused = await reserve(key, flightBody(tripId, { flightNumber: 'SOLDOUT1' }));
+    expect(refused.json()).toMatchObject({ code: 'SOLD_OUT' });
+    await flight.inject({
+      method: 'POST',
+      url: '/reservations/cancel',
+      headers: { 'idempotency-key': `${key}:undo` },
+      payload: { tripId, idempotencyKey: key },
+    });
+    expect((await reserve(key, flightBody(tripId, { flightNumber: 'SOLDOUT1' }))).json()).toMatchObject({
+      code: 'SOLD_OUT',
+    });
+  });
+
   it('cancels by the forward key once, and answers a repeated cancel without undoing twice', async () => {
     const tripId = `trip-${randomUUID()}`;
     const key = `${tripId}:flight`;

@@ -11,12 +11,13 @@ import type { Worker } from '@temporalio/worker';
 import type { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app';
-import { tripIdFor } from '../../src/trips/trip-workflows';
+import { startBookTrip, tripIdFor } from '../../src/trips/trip-workflows';
 import type { Config } from '../../src/config';
 import type { Db } from '../../src/db/knex';
 import { fingerprintOf } from '../../src/idempotency/fingerprint';
 import { OUTBOX_TABLE } from '../../src/outbox/outbox-table';
-import { openApiDatabase } from '../../src/trips/trip-records';
+import { insertTrip, openApiDatabase, updateTripView } from '../../src/trips/trip-records';
+import { initialView } from '../../src/shared/trip';
 import { createTripWorker } from '../../src/workers/create-worker';
 import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
 import { sampleTrip } from '../../src/testkit/sample-trip';
@@ -24,9 +25,13 @@ import { auditTrip, freePort, invariantViolations, startStack, type Stack } from
 
 const ALICE = 'token-alice-0001';
 const BOB = 'token-bob-00002';
+const CAROL = 'token-carol-003';
+const DAVE = 'token-dave-0004';
 const TOKENS = new Map([
   [ALICE, 'alice'],
   [BOB, 'bob'],
+  [CAROL, 'carol'],
+  [DAVE, 'dave'],
 ]);
 
 let stack: Stack;
@@ -116,6 +121,15 @@ async function hit(
 
 const countOf = async (q: Promise<unknown[]>) => Number(Object.values((await q)[0] as object)[0]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `target` with some properties replaced (methods of the rest stay bound to it). */
+const bind = <T extends object>(target: T, override: Record<string | symbol, unknown>): T =>
+  new Proxy(target, {
+    get: (t, p) => {
+      if (p in override) return override[p];
+      const v = Reflect.get(t, p, t) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
 
 describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on %s', (kind) => {
   let db: Db;
@@ -382,6 +396,164 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
     expect((await auditTrip(stack.config, tripId)).flight).toHaveLength(1);
   });
 
+  it('gives the trip to its owner when the API died before recording it and the retry comes after the run ended', async () => {
+    // A worker whose end record writes to this test's API database, as the real worker does.
+    const taskQueue = `late-${randomUUID()}`;
+    const late = await createTripWorker({
+      ...stack.config,
+      dataDir,
+      databaseUrl: pgDatabase?.url,
+      temporal: { ...stack.config.temporal, taskQueue },
+    });
+    const running = late.worker.run();
+    try {
+      const lateApp = await makeApp({ taskQueue });
+      const key = randomUUID();
+      const request = sampleTrip();
+      const tripId = tripIdFor('alice', key);
+      const claim = await lateApp.idempotencyStore.claim({
+        scope: 'alice',
+        key,
+        method: 'POST',
+        path: '/trips',
+        fingerprint: fingerprintOf('POST', '/trips', request),
+      });
+      expect(claim.kind).toBe('claimed');
+      // The dead process started the run as the API does, then died before it recorded the trip.
+      await startBookTrip(stack.client, taskQueue, tripId, request, 'alice');
+      await stack.client.workflow.getHandle(tripId).result();
+      // The worker's end record wrote the row first, and it knew the owner.
+      expect(await db('trips').where({ trip_id: tripId }).first()).toMatchObject({
+        principal: 'alice',
+        status: 'CONFIRMED',
+      });
+      // A row an older worker wrote without its owner: the retry repairs it.
+      await db('trips').where({ trip_id: tripId }).update({ principal: null });
+      offsetMs = stack.config.api.idempotencyLockTimeoutMs + 1000;
+      const retry = await post(request, { key, on: lateApp });
+      expect(retry.statusCode).toBe(201);
+      expect(retry.json()).toMatchObject({ tripId, status: 'CONFIRMED' });
+      expect((await get(`/trips/${tripId}`)).statusCode).toBe(200);
+      expectProblem(await get(`/trips/${tripId}`, BOB), 404, 'TRIP_NOT_FOUND');
+      const listed = (await get('/trips?status=CONFIRMED&limit=200')).json().trips as Array<{ tripId: string }>;
+      expect(listed.map((t) => t.tripId)).toContain(tripId);
+      const cancelled = await hit(lateApp, {
+        method: 'POST',
+        url: `/trips/${tripId}/cancel`,
+        headers: { authorization: `Bearer ${ALICE}`, prefer: 'wait=20' },
+      });
+      expect(cancelled.statusCode).toBe(200);
+      expect(cancelled.json().status).toBe('CANCELLED');
+      expect(invariantViolations('CANCELLED', await auditTrip(stack.config, tripId))).toEqual([]);
+      expect(await runsOf(tripId)).toHaveLength(1);
+    } finally {
+      late.worker.shutdown();
+      await running.catch(() => undefined);
+      await late.connection.close();
+      await late.apiDb.destroy();
+    }
+  });
+
+  it('lists past 200 trips: the status filter in SQL, cursor pages with a next link', async () => {
+    const request = sampleTrip();
+    const base = Date.now() - 3_600_000;
+    const seed = async (status: 'CONFIRMED' | 'COMPENSATED', at: number) => {
+      const tripId = `trip-${randomUUID()}`;
+      await insertTrip(db, { tripId, principal: 'carol', request, status: 'PENDING' });
+      await updateTripView(db, { ...initialView(tripId), status });
+      await db('trips').where({ trip_id: tripId }).update({ created_at: at });
+      return tripId;
+    };
+    // One older CONFIRMED trip behind 200 newer COMPENSATED ones (all settled: no Temporal call).
+    const old = await seed('CONFIRMED', base);
+    const newer: string[] = [];
+    for (let i = 1; i <= 200; i++) newer.push(await seed('COMPENSATED', base + i));
+    const confirmed = (await get('/trips?status=CONFIRMED', CAROL)).json();
+    expect(confirmed.trips.map((t: { tripId: string }) => t.tripId)).toEqual([old]);
+    expect(confirmed.links?.next).toBeUndefined();
+
+    // Every trip exactly once, newest first, following next links of 75.
+    const seen: string[] = [];
+    let url: string | undefined = '/trips?limit=75';
+    let pages = 0;
+    while (url) {
+      const page = await get(url, CAROL);
+      expect(page.statusCode).toBe(200);
+      const body = page.json();
+      expect(body.trips.length).toBeLessThanOrEqual(75);
+      seen.push(...body.trips.map((t: { tripId: string }) => t.tripId));
+      url = body.links?.next;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...newer].reverse().concat(old));
+    // The filter applies inside each page's query: 200 COMPENSATED trips in pages of 150.
+    const first = (await get('/trips?status=COMPENSATED&limit=150', CAROL)).json();
+    expect(first.trips).toHaveLength(150);
+    expect(first.links.next).toMatch(/status=COMPENSATED/);
+    const second = (await get(first.links.next, CAROL)).json();
+    expect(second.trips).toHaveLength(50);
+    expectProblem(await get('/trips?limit=0', CAROL), 400, 'VALIDATION_FAILED');
+    expectProblem(await get('/trips?limit=201', CAROL), 400, 'VALIDATION_FAILED');
+    expectProblem(await get('/trips?cursor=not-a-cursor', CAROL), 400, 'VALIDATION_FAILED');
+  });
+
+  it('reads the unsettled trips of a page from Temporal a few at a time, not all at once', async () => {
+    const real = stack.client;
+    let inFlight = 0;
+    let peak = 0;
+    const counting = bind(real, {
+      workflow: bind(real.workflow, {
+        getHandle: (workflowId: string) => {
+          const handle = real.workflow.getHandle(workflowId);
+          return bind(handle, {
+            describe: async () => {
+              inFlight++;
+              peak = Math.max(peak, inFlight);
+              try {
+                await sleep(20);
+                return await handle.describe();
+              } finally {
+                inFlight--;
+              }
+            },
+          });
+        },
+      }),
+    });
+    const listing = buildApp({
+      db,
+      temporalClient: counting,
+      tokens: TOKENS,
+      clock,
+      logger: false,
+      config: { temporal: stack.config.temporal, api: stack.config.api },
+    });
+    apps.push(listing);
+    await listing.listen({ host: '127.0.0.1', port: 0 });
+    // 20 trips the API recorded as PENDING whose runs Temporal does not know: each costs a describe.
+    const pending: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const tripId = `trip-${randomUUID()}`;
+      await insertTrip(db, { tripId, principal: 'dave', request: sampleTrip(), status: 'PENDING' });
+      pending.push(tripId);
+    }
+    const page = await hit(listing, {
+      method: 'GET',
+      url: '/trips?limit=50',
+      headers: { authorization: `Bearer ${DAVE}` },
+    });
+    expect(page.statusCode).toBe(200);
+    expect(
+      page
+        .json()
+        .trips.map((t: { tripId: string }) => t.tripId)
+        .sort(),
+    ).toEqual([...pending].sort());
+    expect(peak).toBeGreaterThanOrEqual(2);
+    expect(peak).toBeLessThanOrEqual(4);
+  });
+
   it('replays a completed key after the API process restarts', async () => {
     const key = randomUUID();
     const first = await post(sampleTrip(), { key });
@@ -552,14 +724,6 @@ describe.each(['SQLite', 'PostgreSQL'] as const)('trip API with its database on 
   it('keeps the key of a request that failed after its trip started: another body gets 422, the same one takes over at once', async () => {
     // A client whose reads fail: the trip starts, then waiting for it throws (a 500).
     const real = stack.client;
-    const bind = <T extends object>(target: T, override: Record<string | symbol, unknown>): T =>
-      new Proxy(target, {
-        get: (t, p) => {
-          if (p in override) return override[p];
-          const v = Reflect.get(t, p, t) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-        },
-      });
     const broken = bind(real, {
       workflow: bind(real.workflow, {
         getHandle: () => ({

@@ -95,3 +95,59 @@ it('refuses to cancel a trip that ended compensated', async () => {
   expect(res.code).toBe(1);
   expect(res.err.join('\n')).toMatch(/already ended COMPENSATED/);
 });
+
+it('never books again under an id whose trip was cancelled and whose runs Temporal no longer has', async () => {
+  const id = randomUUID();
+  const file = tripFile(sampleTrip());
+  expect(JSON.parse((await client('book', file, '--id', id, '--wait', '--json')).out[0] as string).status).toBe(
+    'CONFIRMED',
+  );
+  expect((await client('cancel', id, '--json')).code).toBe(0);
+  // Namespace retention (or an operator) deletes both closed runs.
+  const { client: temporal, config } = currentStack();
+  for (const workflowId of [`trip-${id}`, `cancel-trip-${id}`]) {
+    await temporal.workflowService.deleteWorkflowExecution({
+      namespace: config.temporal.namespace,
+      workflowExecution: { workflowId },
+    });
+  }
+  for (const workflowId of [`trip-${id}`, `cancel-trip-${id}`]) {
+    const gone = async () =>
+      temporal.workflow
+        .getHandle(workflowId)
+        .describe()
+        .then(
+          () => false,
+          () => true,
+        );
+    // Deletion is asynchronous on the server.
+    const deadline = Date.now() + 90_000;
+    while (!(await gone()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect([workflowId, await gone()]).toEqual([workflowId, true]);
+  }
+
+  const again = await client('book', file, '--id', id, '--wait', '--json');
+  expect(again.code).toBe(1);
+  expect(JSON.parse(again.out[0] as string)).toMatchObject({
+    status: 'COMPENSATED',
+    reason: { step: 'flight', type: 'IdempotencyKeyUndoneError' },
+  });
+  expect(again.err.join('\n')).toMatch(new RegExp(`trip-${id} was used before and undone.*choose another --id`));
+  // Nothing was booked again: the cancelled rows stay the only rows.
+  const audit = await auditTrip(config, `trip-${id}`);
+  expect(audit.flight.map((r) => r.status)).toEqual(['CANCELLED']);
+  expect(audit.hotel.map((r) => r.status)).toEqual(['CANCELLED']);
+  expect(audit.car.map((r) => r.status)).toEqual(['CANCELLED']);
+  expect(audit.payment.map((c) => c.status)).toEqual(['REFUNDED']);
+});
+
+it('refuses an --id whose workflow id would pass the services’ limit, and books the longest one allowed', async () => {
+  const longest = randomUUID() + 'x'.repeat(200 - 'trip-'.length - 36);
+  const tooLong = `${longest}x`;
+  await expect(client('book', tripFile(sampleTrip()), '--id', tooLong)).rejects.toThrow(
+    /is 201 characters; at most 200/,
+  );
+  await expect(currentStack().client.workflow.getHandle(`trip-${tooLong}`).describe()).rejects.toThrow(/not found/i);
+  const booked = await client('book', tripFile(sampleTrip()), '--id', longest, '--wait', '--json');
+  expect(JSON.parse(booked.out[0] as string)).toMatchObject({ tripId: `trip-${longest}`, status: 'CONFIRMED' });
+});

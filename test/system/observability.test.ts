@@ -11,10 +11,14 @@ import { tripStartOptions } from '../../src/trips/start-options';
 import { bookTrip } from '../../src/workflows';
 import { freePort, startStack, type Stack } from '../../src/testkit/stack';
 import { sampleTrip } from '../../src/testkit/sample-trip';
+import { FailureType } from '../../src/shared/failures';
+import { startRefusingUndoProxy, type RefusingUndoProxy } from '../support/refusing-undo-proxy';
 
 let stack: Stack;
 let worker: ChildProcess;
 let metricsPort: number;
+/** The flight service, except that it refuses to undo trips named `needs-attention`. */
+let flightProxy: RefusingUndoProxy;
 const lines: string[] = [];
 const taskQueue = `observed-${randomUUID()}`;
 
@@ -22,6 +26,7 @@ beforeAll(async () => {
   stack = await startStack();
   metricsPort = await freePort();
   const { config } = stack;
+  flightProxy = await startRefusingUndoProxy(config.services.flight.url, 'needs-attention');
   worker = spawn(
     process.execPath,
     [path.join(PROJECT_ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/workers/worker.ts'],
@@ -33,7 +38,7 @@ beforeAll(async () => {
         TEMPORAL_ADDRESS: config.temporal.address,
         TEMPORAL_TASK_QUEUE: taskQueue,
         DATA_DIR: config.dataDir,
-        FLIGHT_URL: config.services.flight.url,
+        FLIGHT_URL: flightProxy.url,
         HOTEL_URL: config.services.hotel.url,
         CAR_URL: config.services.car.url,
         PAYMENT_URL: config.services.payment.url,
@@ -65,6 +70,7 @@ afterAll(async () => {
     worker.kill('SIGTERM');
     await exited;
   }
+  await flightProxy?.close();
   await stack?.stop();
 });
 
@@ -136,5 +142,23 @@ describe('worker metrics and logs', () => {
       expect(typeof line.workflowId).toBe('string');
       expect(typeof line.runId).toBe('string');
     }
+  });
+
+  it('counts a trip that needs attention, by the step whose undo failed (what to alert on)', async () => {
+    const request = sampleTrip({ hotel: { hotelId: 'H-FULL' } });
+    await expect(
+      stack.client.workflow.execute(bookTrip, {
+        ...tripStartOptions(request, `trip-needs-attention-${randomUUID()}`, taskQueue),
+        args: [request],
+      }),
+    ).rejects.toMatchObject({ cause: { type: FailureType.NeedsAttention } });
+    let body = '';
+    for (let i = 0; i < 50; i++) {
+      body = await scrape();
+      if (sample(body, 'trip_sagas_completed_total', 'status="NEEDS_ATTENTION"') >= 1) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(sample(body, 'trip_sagas_completed_total', 'status="NEEDS_ATTENTION"')).toBe(1);
+    expect(sample(body, 'trip_compensation_failures_total', 'step="flight"')).toBe(1);
   });
 });

@@ -1,11 +1,12 @@
 /**
  * The whole path on the embedded default: the saga's services and its end record write events,
  * the relay drains every service's outbox as signed webhooks, and the notifications service has
- * the confirmation (or the "could not book" notice) for the trip, once.
+ * the confirmation (or the "could not book" notice, or the operators' NEEDS ATTENTION email) for
+ * the trip, once.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { BOOKING_SERVICES } from '../../src/config';
+import { BOOKING_SERVICES, DEFAULT_OPS_EMAIL } from '../../src/config';
 import { openDatabase } from '../../src/db/knex';
 import { OutboxRelay } from '../../src/relay/outbox-relay';
 import { createWebhookTransport } from '../../src/relay/webhook-transport';
@@ -14,6 +15,9 @@ import { waitForEmails } from '../../src/services/notifications/wait-for-email';
 import { notificationsMigrations } from '../../src/services/notifications/migrations';
 import { apiMigrations } from '../../src/trips/trip-records';
 import { bookTrip } from '../../src/workflows';
+import { createTripWorker } from '../../src/workers/create-worker';
+import { FailureType } from '../../src/shared/failures';
+import { startRefusingUndoProxy } from '../support/refusing-undo-proxy';
 import { startWebhookConsumer, WEBHOOK_SECRET } from '../support/outbox-harness';
 import { sampleTrip } from '../../src/testkit/sample-trip';
 import { startStack, type Stack } from '../../src/testkit/stack';
@@ -79,5 +83,41 @@ describe('saga → outbox → relay → notifications', () => {
     expect(view.status).toBe('COMPENSATED');
     const emails = await emailsOf(view.tripId);
     expect(emails.map((e) => e.kind)).toEqual(['booking-failed']);
+  });
+
+  it('emails the operators, and announces it once, when a trip needs attention', async () => {
+    // A worker whose flight service refuses to undo this trip: the hotel is full, the flight
+    // cannot be released, a human must look.
+    const proxy = await startRefusingUndoProxy(stack.config.services.flight.url, 'needs-attention');
+    const taskQueue = `stuck-${randomUUID()}`;
+    const stuck = await createTripWorker({
+      ...stack.config,
+      temporal: { ...stack.config.temporal, taskQueue },
+      services: { ...stack.config.services, flight: { port: 1, url: proxy.url } },
+    });
+    const running = stuck.worker.run();
+    try {
+      const workflowId = `trip-needs-attention-${randomUUID()}`;
+      const outcome = stack.client.workflow.execute(bookTrip, {
+        taskQueue,
+        workflowId,
+        args: [sampleTrip({ hotel: { hotelId: 'H-FULL' } })],
+      });
+      await expect(outcome).rejects.toMatchObject({ cause: { type: FailureType.NeedsAttention } });
+      const emails = await emailsOf(workflowId);
+      expect(emails.map((e) => [e.kind, e.to])).toEqual([['needs-attention', DEFAULT_OPS_EMAIL]]);
+      expect(emails[0]?.subject).toMatch(/NEEDS ATTENTION/);
+      expect(emails[0]?.body).toMatch(/flight: flight answered 400/);
+      const api = dbs[dbs.length - 1] as Knex; // the API database, the last source opened
+      const events = await api('outbox').where({ aggregate_id: workflowId }).select('event_type');
+      expect(events.map((e) => e.event_type)).toEqual(['TripNeedsAttention']);
+      expect(await api('trips').where({ trip_id: workflowId }).first()).toMatchObject({ status: 'NEEDS_ATTENTION' });
+    } finally {
+      stuck.worker.shutdown();
+      await running.catch(() => undefined);
+      await stuck.connection.close();
+      await stuck.apiDb.destroy();
+      await proxy.close();
+    }
   });
 });

@@ -46,3 +46,37 @@ it('announces no TripConfirmed when the confirmation is recorded after the cance
   expect(events.map((e) => e.event_type)).toEqual(['TripCancelled']);
   expect((await findTrip(db, tripId))?.status).toBe('CANCELLED');
 });
+
+it('names the owner when the end record is the first to write the row (the API died before recording it)', async () => {
+  const tripId = `trip-${randomUUID()}`;
+  await recordTripOutcome(db, view(tripId, 'CONFIRMED'), sampleTrip(), 'alice');
+  expect((await findTrip(db, tripId))?.principal).toBe('alice');
+  // The API's own late insert changes nothing, and never takes the trip away from its owner.
+  await insertTrip(db, { tripId, principal: 'bob', request: sampleTrip(), status: 'PENDING' });
+  expect(await findTrip(db, tripId)).toMatchObject({ principal: 'alice', status: 'CONFIRMED' });
+});
+
+it('announces NEEDS_ATTENTION with a TripNeedsAttention event, once', async () => {
+  const tripId = `trip-${randomUUID()}`;
+  await insertTrip(db, {
+    tripId,
+    principal: 'alice',
+    request: sampleTrip({ customerId: 'cust-7' }),
+    status: 'PENDING',
+  });
+  const stuck = {
+    ...view(tripId, 'NEEDS_ATTENTION'),
+    reason: { step: 'car' as const, type: 'SoldOutError', message: 'x' },
+  };
+  const first = await recordTripOutcome(db, stuck);
+  expect(first.eventId).toBeDefined();
+  expect(await recordTripOutcome(db, stuck)).toEqual(first);
+  const events = await db('outbox').where({ aggregate_id: tripId }).select('event_type', 'payload');
+  expect(events.map((e) => e.event_type)).toEqual(['TripNeedsAttention']);
+  expect(JSON.parse(String(events[0]?.payload))).toMatchObject({
+    tripId,
+    customerId: 'cust-7',
+    status: 'NEEDS_ATTENTION',
+    reason: { step: 'car' },
+  });
+});

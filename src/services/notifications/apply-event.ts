@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { EventEnvelope } from '../../outbox/event';
-import { emailForEvent } from './email-for-event';
+import { emailForEvent, type EmailOptions } from './email-for-event';
 
 export { envelopeSchema } from '../../inbox/jetstream-consumer';
 
@@ -28,8 +28,8 @@ const inboxRow = (event: EventEnvelope, now: number) => ({
   received_at: now,
 });
 
-function emailRow(event: EventEnvelope, now: number) {
-  const email = emailForEvent(event);
+function emailRow(event: EventEnvelope, now: number, options: EmailOptions) {
+  const email = emailForEvent(event, options);
   return email
     ? {
         id: randomUUID(),
@@ -49,7 +49,11 @@ function emailRow(event: EventEnvelope, now: number) {
  * inbox (or twice in the batch) is a duplicate and changes nothing. All or nothing: a failure
  * rolls the whole batch back (the caller then applies its events one by one).
  */
-export async function applyEvents(db: Knex, events: EventEnvelope[]): Promise<ApplyOutcome[]> {
+export async function applyEvents(
+  db: Knex,
+  events: EventEnvelope[],
+  options: EmailOptions = {},
+): Promise<ApplyOutcome[]> {
   if (events.length === 0) return [];
   return db.transaction(async (trx) => {
     const now = Date.now();
@@ -61,19 +65,19 @@ export async function applyEvents(db: Knex, events: EventEnvelope[]): Promise<Ap
       .ignore()
       .returning('event_id')) as Array<{ event_id: string }>;
     const fresh = new Set(inserted.map((r) => r.event_id));
-    const emails = firsts.filter((e) => fresh.has(e.id)).flatMap((e) => emailRow(e, now) ?? []);
+    const emails = firsts.filter((e) => fresh.has(e.id)).flatMap((e) => emailRow(e, now, options) ?? []);
     if (emails.length > 0) await trx('emails').insert(emails);
     return events.map((e) => (fresh.delete(e.id) ? 'applied' : 'duplicate'));
   });
 }
 
-export async function applyEvent(db: Knex, event: EventEnvelope): Promise<ApplyOutcome> {
+export async function applyEvent(db: Knex, event: EventEnvelope, options: EmailOptions = {}): Promise<ApplyOutcome> {
   try {
     return await db.transaction(async (trx) => {
       if (await trx('inbox').where({ event_id: event.id }).first()) return 'duplicate';
       const now = Date.now();
       await trx('inbox').insert(inboxRow(event, now));
-      const email = emailRow(event, now);
+      const email = emailRow(event, now, options);
       if (email) await trx('emails').insert(email);
       return 'applied' as const;
     });

@@ -1,9 +1,10 @@
 /** Which events get an email, and what it says. Pure: the stand-in for templates. */
+import { DEFAULT_OPS_EMAIL } from '../../config';
 import type { EventEnvelope } from '../../outbox/event';
 
 export interface EmailDraft {
   tripId: string;
-  kind: 'confirmation' | 'cancellation' | 'booking-failed' | 'refund';
+  kind: 'confirmation' | 'cancellation' | 'booking-failed' | 'refund' | 'needs-attention';
   recipient: string;
   subject: string;
   body: string;
@@ -12,7 +13,33 @@ export interface EmailDraft {
 interface TripPayload {
   tripId?: string;
   customerId?: string;
-  reason?: { message?: string };
+  reason?: { step?: string; type?: string; message?: string };
+  steps?: Record<string, { status?: string; error?: { message?: string } }>;
+}
+
+export interface EmailOptions {
+  /** Who is told about trips that need a human (config OPS_EMAIL). */
+  opsEmail?: string;
+}
+
+/** The operators' email for a trip whose compensation failed for good: what to undo by hand. */
+function needsAttentionEmail(tripId: string, p: TripPayload, opsEmail: string): EmailDraft {
+  const failed = Object.entries(p.steps ?? {})
+    .filter(([, s]) => s.status === 'COMPENSATION_FAILED')
+    .map(([step, s]) => `- ${step}: ${s.error?.message ?? 'undo failed'}`);
+  return {
+    tripId,
+    kind: 'needs-attention',
+    recipient: opsEmail,
+    subject: `NEEDS ATTENTION: trip ${tripId} could not be undone`,
+    body: [
+      `Trip ${tripId} of customer ${p.customerId ?? 'unknown'} stopped with something still to undo by hand.`,
+      `Why it was being undone: ${p.reason?.message ?? 'unknown'}.`,
+      'Undo failed for good:',
+      ...(failed.length > 0 ? failed : ['- (see the run in the Temporal Web UI)']),
+      'Check the audit endpoints (GET /reservations?tripId=, GET /charges?tripId=) and undo what is left.',
+    ].join('\n'),
+  };
 }
 interface ChargePayload {
   tripId?: string;
@@ -52,7 +79,11 @@ const TRIP_EMAILS = new Map<string, TripEmail>(
 const str = (v: unknown): string | undefined => (typeof v === 'string' && !v.includes('\u0000') ? v : undefined);
 
 /** The email an event calls for, or null (reservation and capture events send none). */
-export function emailForEvent(event: EventEnvelope): EmailDraft | null {
+export function emailForEvent(event: EventEnvelope, options: EmailOptions = {}): EmailDraft | null {
+  if (event.aggregateType === 'trip' && event.type === 'TripNeedsAttention') {
+    const p = (event.payload ?? {}) as TripPayload;
+    return needsAttentionEmail(p.tripId ?? event.aggregateId, p, options.opsEmail ?? DEFAULT_OPS_EMAIL);
+  }
   const tripEmail = event.aggregateType === 'trip' ? TRIP_EMAILS.get(event.type) : undefined;
   if (tripEmail) {
     const p = (event.payload ?? {}) as TripPayload;

@@ -19,6 +19,8 @@ import { applyEvent, applyEvents, envelopeSchema, type ApplyOutcome } from './ap
 export interface JetStreamConsumerOptions extends StreamSettings {
   durable: string;
   db: Knex;
+  /** Where TripNeedsAttention is emailed (config OPS_EMAIL). */
+  opsEmail?: string;
   logger?: Logger;
   /** Most events applied in one transaction. */
   batchSize?: number;
@@ -68,7 +70,11 @@ export async function startJetStreamConsumer(
   });
   const consumer = await nc.jetstream().consumers.get(options.stream, options.durable);
   const messages = await consumer.consume({ max_messages: 1000 });
-  const apply = options.apply ?? { batch: applyEvents, one: applyEvent };
+  const emails = { opsEmail: options.opsEmail };
+  const apply = options.apply ?? {
+    batch: (db: Knex, events: EventEnvelope[]) => applyEvents(db, events, emails),
+    one: (db: Knex, event: EventEnvelope) => applyEvent(db, event, emails),
+  };
   const batchSize = options.batchSize ?? 500;
   const retry = options.retry ?? { baseMs: 200, maxMs: 5000 };
   const stopping = new AbortController();

@@ -17,6 +17,8 @@ export interface NotificationsDeps {
   db: Knex;
   webhookSecret: string;
   webhookToleranceMs: number;
+  /** Where TripNeedsAttention is emailed (config OPS_EMAIL). */
+  opsEmail?: string;
   logger?: boolean | { level: string };
 }
 
@@ -64,7 +66,7 @@ export function buildNotificationsApp(deps: NotificationsDeps): FastifyInstance 
       if (exceedsJsonDepth(json)) throw jsonTooDeep();
       const event = envelopeSchema.safeParse(json);
       if (!event.success) throw badRequest('invalid event envelope', describeIssues(event.error));
-      return { eventId: event.data.id, outcome: await applyEvent(deps.db, event.data) };
+      return { eventId: event.data.id, outcome: await applyEvent(deps.db, event.data, { opsEmail: deps.opsEmail }) };
     });
   });
 

@@ -29,6 +29,7 @@ export async function startNotificationsService(
     db,
     webhookSecret: config.outbox.webhookSecret,
     webhookToleranceMs: config.outbox.webhookToleranceMs,
+    opsEmail: config.notifications.opsEmail,
     logger: options.logger,
   });
   let nc: NatsConnection | undefined;
@@ -44,6 +45,7 @@ export async function startNotificationsService(
         durable: config.outbox.durable,
         db,
         metrics,
+        opsEmail: config.notifications.opsEmail,
         logger: pino({ level: config.logLevel, base: { service: 'notifications' } }),
       });
     }
