@@ -3,11 +3,13 @@
  * choreography's participants and projection). An event is acked only after `apply` committed
  * (or found it a duplicate); a failure naks it for redelivery; `apply` answering `no-ack`
  * leaves it unacked, as a crash after commit would, so JetStream redelivers it after `ackWaitMs`.
+ * A message without the relay's signature (src/outbox/event-signature.ts) is terminated unapplied.
  */
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { aggregateKey, type EventEnvelope } from '../outbox/event';
+import { verifyEventSignature } from '../outbox/event-signature';
 import { ensureStream, type StreamSettings } from '../outbox/nats-stream';
 
 /** The wire envelope as a consumer validates it. */
@@ -86,9 +88,20 @@ export async function startDurableConsumer(
   const limit = options.concurrency ?? 16;
   const done = (async () => {
     for await (const m of messages) {
+      const body = m.string();
+      const signature = verifyEventSignature(options.signingSecret, body, m.headers, options.maxAgeMs);
+      if (!signature.ok) {
+        // Whoever published this is not the relay: a forged TripRequested must book nothing.
+        options.logger?.error(
+          { seq: m.seq, subject: m.subject, reason: signature.reason },
+          'rejecting an event without a valid relay signature',
+        );
+        m.term();
+        continue;
+      }
       let event: EventEnvelope;
       try {
-        const parsed = envelopeSchema.safeParse(JSON.parse(m.string()));
+        const parsed = envelopeSchema.safeParse(JSON.parse(body));
         if (!parsed.success) throw new Error(parsed.error.message);
         event = parsed.data;
       } catch (err) {

@@ -4,6 +4,9 @@
  * ends consistent through the audit endpoints (invariant 1), the projection shows the same view
  * as an orchestrated trip, and the outcome email goes out once.
  */
+import { randomUUID } from 'node:crypto';
+import { CHOREOGRAPHY_AGGREGATE } from '../../src/choreography/events';
+import { subjectFor } from '../../src/outbox/nats-stream';
 import { auditTrip, invariantViolations } from '../../src/testkit/stack';
 import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
 import { sampleTrip } from '../../src/testkit/sample-trip';
@@ -82,4 +85,34 @@ it('runs each step once per trip even when the start is requested twice', async 
   expect([audit.flight.length, audit.hotel.length, audit.car.length, audit.payment.length]).toEqual([1, 1, 1, 1]);
   const started = await stack.apiDb('outbox').where({ aggregate_id: tripId, event_type: 'TripRequested' });
   expect(started).toHaveLength(1);
+});
+
+it('books nothing for a TripRequested that the relay did not sign', async () => {
+  // Anyone who reaches NATS could publish this: the participants must refuse it, not book it.
+  const forged = `trip-choreo-forged-${Date.now()}`;
+  const envelope = {
+    id: randomUUID(),
+    source: 'api',
+    aggregateType: CHOREOGRAPHY_AGGREGATE,
+    aggregateId: forged,
+    type: 'TripRequested',
+    payload: { tripId: forged, request: sampleTrip() },
+    createdAt: Date.now(),
+  };
+  const ack = await stack.nc
+    .jetstream()
+    .publish(subjectFor(stack.config.outbox.subjectPrefix, CHOREOGRAPHY_AGGREGATE), JSON.stringify(envelope));
+  // A signed trip booked after it goes all the way through.
+  const tripId = await stack.book(sampleTrip());
+  expect((await stack.waitForEnd(tripId)).status).toBe('CONFIRMED');
+  // And the flight participant has dealt with the forged message (terminated, nothing pending).
+  const jsm = await stack.nc.jetstreamManager();
+  for (const deadline = Date.now() + 20_000; ;) {
+    const info = await jsm.consumers.info(stack.config.outbox.stream, 'choreography-flight');
+    if (info.delivered.stream_seq >= ack.seq && info.num_ack_pending === 0) break;
+    if (Date.now() > deadline) throw new Error('the flight participant never took the forged message');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const audit = await auditTrip(stack.config, forged);
+  expect([audit.flight.length, audit.hotel.length, audit.car.length, audit.payment.length]).toEqual([0, 0, 0, 0]);
 });
