@@ -195,6 +195,17 @@ describe('the compose topology on PostgreSQL, NATS and a Temporal server', () =>
       if (Date.now() > deadline) throw new Error('flight activity never started');
       await new Promise((r) => setTimeout(r, 100));
     }
+    // A started task is not yet a request in flight: wait until the slow service has received the
+    // reservation (it then takes 3 s), so the signal lands while the call is running.
+    const received = () =>
+      slow
+        .log()
+        .split('\n')
+        .some((l) => l.includes('"incoming request"') && l.includes('"url":"/reservations"'));
+    while (!received()) {
+      if (Date.now() > deadline) throw new Error('the flight service never received the reservation');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const signalledAt = Date.now();
     process.kill(first.pid, 'SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
