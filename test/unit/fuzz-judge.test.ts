@@ -1,7 +1,7 @@
 /** The fuzzer's verdicts: what counts as breaking the error contract, what may write. */
 import { contractViolation, isRefusal } from '../../src/testkit/fuzz/judge';
 import { generateCase } from '../../src/testkit/fuzz/cases';
-import { seededRng } from '../../src/testkit/fuzz/random';
+import { seededRng } from '../../src/testkit/random';
 import type { RawResponse } from '../../src/testkit/raw-http';
 
 const problem = (

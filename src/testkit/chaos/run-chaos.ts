@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../pg';
 import { audit, openAuditDb, replayViolations } from './auditor';
 import { ChaosCluster } from './cluster';
 import { createServiceNetwork, unavailableReason, type ServiceNetwork } from './netns';
-import { createRng } from './rng';
+import { seededRng } from '../random';
 import { faultSchedule, type FaultEvent } from './schedule';
 import { startTcpForward, type TcpForward } from './tcp-forward';
 import { ApiClient, planTrips, runTrip, type TripKind, type TripRun } from './workload';
@@ -63,7 +63,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
-  const rng = createRng(options.seed);
+  const rng = seededRng(options.seed);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-chaos-'));
   const runId = randomBytes(4).toString('hex');
   let db: TestDatabase | undefined;
@@ -118,7 +118,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let clientDeadline = faultsEndAt + options.settleMs;
     const api = new ApiClient(c.apiUrl, c.apiToken, () => clientDeadline);
     const trips = planTrips(rng, options.trips, runId, c.principal, options.kinds);
-    const workloadRng = createRng(options.seed ^ 0x5eed);
+    const workloadRng = seededRng(options.seed ^ 0x5eed);
     const spacing = (options.durationMs * 0.8) / Math.max(1, options.trips);
     const t0 = Date.now();
     const inFlight = new Set<Promise<void>>();

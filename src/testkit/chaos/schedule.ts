@@ -2,7 +2,7 @@
  * The fault schedule of a chaos run: which process is killed (and for how long it stays down),
  * when the services' network is partitioned, all drawn from one seed and printed before the run.
  */
-import type { Rng } from './rng';
+import type { Rng } from '../random';
 
 export type ChaosTarget =
   'worker-1' | 'worker-2' | 'temporal' | 'flight' | 'hotel' | 'car' | 'payment' | 'relay' | 'notifications';

@@ -7,7 +7,7 @@
 import { tripIdFor } from '../../trips/trip-workflows';
 import type { TripRequest } from '../../shared/trip';
 import { sampleTrip } from '../sample-trip';
-import type { Rng } from './rng';
+import type { Rng } from '../random';
 
 export const TRIP_KINDS = [
   'happy',

@@ -2,7 +2,7 @@
 import { signWebhook } from '../../outbox/webhook-signature';
 import type { RawRequest } from '../raw-http';
 import { MUTATIONS } from './mutations';
-import type { Rng } from './random';
+import type { Rng } from '../random';
 import { TEMPLATES, type Draft, type FuzzContext, type SurfaceName } from './templates';
 
 export interface FuzzCase {

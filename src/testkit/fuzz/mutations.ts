@@ -6,7 +6,7 @@
  * and closes it without an HTTP answer) and a Content-Length larger than the body (the server
  * rightly waits for the rest).
  */
-import type { Rng } from './random';
+import type { Rng } from '../random';
 import type { Draft } from './templates';
 
 export interface Mutation {

@@ -7,7 +7,7 @@
 import { sendRaw, type RawResponse } from '../raw-http';
 import { generateCase, type FuzzCase } from './cases';
 import { contractViolation, isRefusal } from './judge';
-import { seededRng } from './random';
+import { seededRng } from '../random';
 import { SURFACES, type FuzzContext, type SurfaceName } from './templates';
 
 export interface FuzzSurface {

@@ -5,7 +5,7 @@
  */
 import { WEBHOOK_PATH } from '../../outbox/webhook-signature';
 import { sampleTrip } from '../sample-trip';
-import type { Rng } from './random';
+import type { Rng } from '../random';
 
 export const SURFACES = ['api', 'flight', 'hotel', 'car', 'payment', 'notifications'] as const;
 export type SurfaceName = (typeof SURFACES)[number];

@@ -1,4 +1,4 @@
-/** A seeded pseudo-random source (mulberry32): the same seed gives the same fuzz run. */
+/** A seeded pseudo-random source (mulberry32): the same seed gives the same fuzz or chaos run. */
 export interface Rng {
   /** A float in [0, 1). */
   next(): number;
