@@ -73,8 +73,14 @@ it('ends every trip consistent when participants crash between commit and ack ha
   );
   // The faults really happened: acks were lost, and the redeliveries found their inbox rows.
   const stats = Object.values(s.services).map((svc) => svc.stats);
-  const lost = stats.reduce((n, st) => n + st.lostReplies, 0);
-  const replayed = stats.reduce((n, st) => n + st.replayed, 0);
+  const totals = () => ({
+    lost: stats.reduce((n, st) => n + st.lostReplies, 0),
+    replayed: stats.reduce((n, st) => n + st.replayed, 0),
+  });
+  // The trips can be consistent before the last lost ack comes back (ackWaitMs later): wait for it.
+  for (const deadline = Date.now() + 15_000; totals().replayed < totals().lost && Date.now() < deadline;)
+    await new Promise((r) => setTimeout(r, 100));
+  const { lost, replayed } = totals();
   expect(lost).toBeGreaterThan(0);
   // A lost ack is redelivered until acked; the redelivery may itself lose its ack again only as a duplicate.
   expect(replayed).toBeGreaterThanOrEqual(lost);
