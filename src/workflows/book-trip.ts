@@ -21,7 +21,7 @@ import { isBookingStatus, isTerminalStatus } from '../shared/trip-status';
 import { Compensations, trackedUndo } from './compensations';
 import { recordOutcome } from './end-record';
 import { describeFailure } from './failure-info';
-import { LOCAL_STEPS_PATCH, stepCalls } from './step-calls';
+import { runsLocalSteps, stepCalls } from './step-calls';
 import { createProgressPublisher } from './trip-visibility';
 
 export const getTrip = defineQuery<TripView>('getTrip');
@@ -31,8 +31,8 @@ export const cancelTrip = defineUpdate<TripView>('cancel');
 export const cancelTripSignal = defineSignal('cancel');
 
 export async function bookTrip(request: TripRequest): Promise<TripView> {
-  // First, before any command: whether this run calls its steps as local activities.
-  const calls = stepCalls(patched(LOCAL_STEPS_PATCH));
+  // First, before any command: whether this (recorded) run called its steps as local activities.
+  const calls = stepCalls(runsLocalSteps(patched));
   const { workflowId } = workflowInfo();
   const view = initialView(workflowId);
   const saga = new Compensations();

@@ -1,11 +1,15 @@
 /**
- * How the workflows call the saga's activities. Since the `forward-steps-as-local-activities`
- * patch, bookTrip runs its forward steps (and, on a confirmed trip, its end record) as local
- * activities: the worker runs them inside the workflow task, so a happy trip is one workflow task
- * instead of one per step. A local activity can run again when its workflow task is lost (worker
- * crash, a rejected completion); each step's idempotency key makes that as safe as the retry of a
- * regular activity. Compensations stay regular activities: they may retry for hours and must not
- * re-run with every lost workflow task. Runs recorded before the patch replay as they ran.
+ * How the workflows call the saga's activities: regular activities, whose scheduling is in the
+ * history before the service is called.
+ *
+ * Runs recorded under the `forward-steps-as-local-activities` patch ran the forward steps (and a
+ * confirmed trip's end record) as local activities, one workflow task per happy trip. That is not
+ * safe: when a worker dies after its local activities booked (and announced TripConfirmed) but
+ * before the workflow task completed, the next worker re-runs the workflow from a history that
+ * holds none of it; a user cancel arriving in between then takes another path, and what the lost
+ * task booked is never compensated (`npm run chaos` found such a trip: CANCELLED with hotel, car
+ * and payment still held). New runs take `REGULAR_STEPS_PATCH`; the local path stays only so
+ * those recorded runs replay as they ran.
  */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -14,6 +18,15 @@ import type { TripRequest } from '../shared/trip';
 import { compensationStep, forwardLocalStep, forwardStep, recordLocalStep } from './activity-options';
 
 export const LOCAL_STEPS_PATCH = 'forward-steps-as-local-activities';
+export const REGULAR_STEPS_PATCH = 'forward-steps-as-regular-activities-again';
+
+/**
+ * Whether this run calls its forward steps as local activities: only a run recorded under
+ * LOCAL_STEPS_PATCH and before REGULAR_STEPS_PATCH. Call first, before any command.
+ */
+export function runsLocalSteps(patched: (id: string) => boolean): boolean {
+  return !patched(REGULAR_STEPS_PATCH) && patched(LOCAL_STEPS_PATCH);
+}
 
 export interface StepCalls {
   /** True when this run calls its forward steps as local activities. */
