@@ -50,6 +50,41 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
+/**
+ * The event a message carries, or undefined when it must never be applied: a message without the
+ * relay's valid signature is terminated (whoever published it is not the relay), a malformed one
+ * acked (acking is the only way not to see it again); both are logged, and `onRejected` counts
+ * the first kind.
+ */
+export function acceptMessage(
+  m: JsMsg,
+  settings: Pick<StreamSettings, 'signingSecret' | 'maxAgeMs'>,
+  logger: Logger | undefined,
+  onRejected?: (reason: string) => void,
+): EventEnvelope | undefined {
+  const body = m.string();
+  const signature = verifyEventSignature(settings.signingSecret, body, m.headers, settings.maxAgeMs);
+  if (!signature.ok) {
+    onRejected?.(signature.reason);
+    logger?.error(
+      { seq: m.seq, subject: m.subject, reason: signature.reason },
+      'rejecting an event without a valid relay signature',
+    );
+    // No reason text: servers before 2.10 do not parse `+TERM <reason>` and would ignore it.
+    m.term();
+    return undefined;
+  }
+  try {
+    const parsed = envelopeSchema.safeParse(JSON.parse(body));
+    if (!parsed.success) throw new Error(parsed.error.message);
+    return parsed.data;
+  } catch (err) {
+    logger?.error({ err, seq: m.seq, subject: m.subject }, 'dropping a malformed event');
+    m.ack();
+    return undefined;
+  }
+}
+
 export async function startDurableConsumer(
   nc: NatsConnection,
   options: DurableConsumerOptions,
@@ -88,28 +123,8 @@ export async function startDurableConsumer(
   const limit = options.concurrency ?? 16;
   const done = (async () => {
     for await (const m of messages) {
-      const body = m.string();
-      const signature = verifyEventSignature(options.signingSecret, body, m.headers, options.maxAgeMs);
-      if (!signature.ok) {
-        // Whoever published this is not the relay: a forged TripRequested must book nothing.
-        options.logger?.error(
-          { seq: m.seq, subject: m.subject, reason: signature.reason },
-          'rejecting an event without a valid relay signature',
-        );
-        m.term();
-        continue;
-      }
-      let event: EventEnvelope;
-      try {
-        const parsed = envelopeSchema.safeParse(JSON.parse(body));
-        if (!parsed.success) throw new Error(parsed.error.message);
-        event = parsed.data;
-      } catch (err) {
-        // Malformed forever: acking is the only way not to see it again; it is logged.
-        options.logger?.error({ err, seq: m.seq, subject: m.subject }, 'dropping a malformed event');
-        m.ack();
-        continue;
-      }
+      const event = acceptMessage(m, options, options.logger);
+      if (!event) continue;
       while (chains.size >= limit) await Promise.race(chains.values());
       const key = aggregateKey(event.aggregateType, event.aggregateId);
       const next = (chains.get(key) ?? Promise.resolve()).then(() => handle(m, event));

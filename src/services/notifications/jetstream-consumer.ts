@@ -12,9 +12,9 @@ import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { aggregateKey, type EventEnvelope } from '../../outbox/event';
-import { verifyEventSignature } from '../../outbox/event-signature';
+import { acceptMessage } from '../../inbox/jetstream-consumer';
 import { ensureStream, type StreamSettings } from '../../outbox/nats-stream';
-import { applyEvent, applyEvents, envelopeSchema, type ApplyOutcome } from './apply-event';
+import { applyEvent, applyEvents, type ApplyOutcome } from './apply-event';
 
 export interface JetStreamConsumerOptions extends StreamSettings {
   durable: string;
@@ -178,30 +178,8 @@ export async function startJetStreamConsumer(
 
   const done = (async () => {
     for await (const m of messages) {
-      const body = m.string();
-      const signature = verifyEventSignature(options.signingSecret, body, m.headers, options.maxAgeMs);
-      if (!signature.ok) {
-        // Whoever published this is not the relay: never apply it, never see it again.
-        rejected.inc({ reason: signature.reason });
-        options.logger?.error(
-          { seq: m.seq, subject: m.subject, reason: signature.reason },
-          'rejecting an event without a valid relay signature',
-        );
-        // No reason text: servers before 2.10 do not parse `+TERM <reason>` and would ignore it.
-        m.term();
-        continue;
-      }
-      let event: EventEnvelope;
-      try {
-        const parsed = envelopeSchema.safeParse(JSON.parse(body));
-        if (!parsed.success) throw new Error(parsed.error.message);
-        event = parsed.data;
-      } catch (err) {
-        // Malformed forever: acking is the only way not to see it again; it is logged.
-        options.logger?.error({ err, seq: m.seq, subject: m.subject }, 'dropping a malformed event');
-        m.ack();
-        continue;
-      }
+      const event = acceptMessage(m, options, options.logger, (reason) => rejected.inc({ reason }));
+      if (!event) continue;
       pending.push({ m, event, key: aggregateKey(event.aggregateType, event.aggregateId) });
       pump();
     }
