@@ -1,7 +1,8 @@
 /**
  * Starts the choreography's consumers on JetStream: a booking service's participant (run by the
  * services process next to its HTTP app) and the projection (run by the trip API process). Each
- * is a durable consumer of the choreography subject, acking only after its inbox transaction.
+ * is a durable consumer of the choreography subject (src/inbox/jetstream-consumer.ts): acked only
+ * after its inbox transaction, one trip's events in stream order.
  */
 import type { Knex } from 'knex';
 import type { NatsConnection } from 'nats';
@@ -46,9 +47,6 @@ export function startTripProjection(
 ): Promise<RunningConsumer> {
   return startDurableConsumer(nc, {
     ...consumerOf(options, 'choreography-projection'),
-    apply: async (event) => {
-      await projectEvent(db, event);
-      return 'ack';
-    },
+    apply: (event) => projectEvent(db, event),
   });
 }

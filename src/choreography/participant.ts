@@ -8,7 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { CHOREOGRAPHY_INBOX_TABLE, enterInbox, isUniqueViolation } from '../inbox/inbox';
-import type { ConsumeOutcome } from '../inbox/jetstream-consumer';
+import type { ApplyOutcome } from '../inbox/jetstream-consumer';
 import { appendEvent } from '../outbox/append-event';
 import type { EventEnvelope } from '../outbox/event';
 import { injectedDelay, roll } from '../http/faults';
@@ -38,14 +38,14 @@ export function emitChoreographyEvent(
   return appendEvent(trx, { aggregateType: CHOREOGRAPHY_AGGREGATE, aggregateId: payload.tripId, eventType, payload });
 }
 
-/** Applies one delivered event for `step`'s service; the consumer acks on `ack`. */
+/** Applies one delivered event for `step`'s service; the consumer acks all but `no-ack`. */
 export async function handleStepEvent(
   ctx: ServiceContext,
   step: StepName,
   event: EventEnvelope,
-): Promise<ConsumeOutcome> {
+): Promise<ApplyOutcome> {
   const subscription = event.aggregateType === CHOREOGRAPHY_AGGREGATE ? subscriptionOf(step, event.type) : undefined;
-  if (!subscription) return 'ack';
+  if (!subscription) return 'ignored';
   if (roll(ctx.faults.error)) throw new Error(`${step}: injected fault before handling ${event.type}`);
   await injectedDelay(ctx.faults);
   const payload = event.payload as ChoreographyPayload;
@@ -75,12 +75,12 @@ export async function handleStepEvent(
   }
   if (!emitted) {
     ctx.stats.replayed++;
-    return 'ack';
+    return 'duplicate';
   }
   ctx.stats.executed++;
   if (roll(ctx.faults.lost)) {
     ctx.stats.lostReplies++;
     return 'no-ack';
   }
-  return 'ack';
+  return 'applied';
 }

@@ -5,26 +5,33 @@
 import type { Knex } from 'knex';
 import type { Migration } from '../db/migrations';
 import type { EventEnvelope } from '../outbox/event';
+import { eventColumns } from '../outbox/outbox-table';
+
+/** Creates an inbox table named `table`: one row per event ever applied, in the order applied. */
+export function createInboxTable(db: Knex, table: string): Promise<void> {
+  return db.schema.createTable(table, (t) => {
+    eventColumns(t);
+    t.string('source', 32).notNullable();
+    t.bigInteger('event_created_at').notNullable();
+    t.bigInteger('received_at').notNullable();
+  });
+}
 
 /** A migration creating an inbox table named `table` (one per consumer and database). */
 export function inboxMigration(name: string, table: string): Migration {
-  return {
-    name,
-    async up(db) {
-      await db.schema.createTable(table, (t) => {
-        t.increments('seq').primary();
-        t.string('event_id', 36).notNullable().unique();
-        t.string('source', 32).notNullable();
-        t.string('aggregate_type', 64).notNullable();
-        t.string('aggregate_id', 255).notNullable();
-        t.string('event_type', 64).notNullable();
-        t.bigInteger('event_created_at').notNullable();
-        t.bigInteger('received_at').notNullable();
-        t.index(['aggregate_type', 'aggregate_id', 'seq']);
-      });
-    },
-  };
+  return { name, up: (db) => createInboxTable(db, table) };
 }
+
+/** The inbox row that records `event` as applied at `now`. */
+export const inboxRow = (event: EventEnvelope, now: number) => ({
+  event_id: event.id,
+  source: event.source,
+  aggregate_type: event.aggregateType,
+  aggregate_id: event.aggregateId,
+  event_type: event.type,
+  event_created_at: event.createdAt,
+  received_at: now,
+});
 
 /**
  * Enters `event` into the inbox through `trx`; false when it is already there (a redelivery). A
@@ -33,15 +40,7 @@ export function inboxMigration(name: string, table: string): Migration {
  */
 export async function enterInbox(trx: Knex.Transaction, table: string, event: EventEnvelope): Promise<boolean> {
   if (await trx(table).where({ event_id: event.id }).first()) return false;
-  await trx(table).insert({
-    event_id: event.id,
-    source: event.source,
-    aggregate_type: event.aggregateType,
-    aggregate_id: event.aggregateId,
-    event_type: event.type,
-    event_created_at: event.createdAt,
-    received_at: Date.now(),
-  });
+  await trx(table).insert(inboxRow(event, Date.now()));
   return true;
 }
 

@@ -1,9 +1,11 @@
 /**
- * A durable JetStream pull consumer with explicit ack, for any inbox consumer (notifications, the
- * choreography's participants and projection). An event is acked only after `apply` committed
- * (or found it a duplicate); a failure naks it for redelivery; `apply` answering `no-ack`
- * leaves it unacked, as a crash after commit would, so JetStream redelivers it after `ackWaitMs`.
- * A message without the relay's signature (src/outbox/event-signature.ts) is terminated unapplied.
+ * A durable JetStream pull consumer with explicit ack, the one every inbox consumer runs on
+ * (notifications, the choreography's participants and projection). An event is acked only after
+ * `apply` committed it (or found it a duplicate). Events of one aggregate are applied in stream
+ * order even when one fails: the failed event is retried in place with backoff (never nak'd, which
+ * would let the next event of its aggregate through first) and the later events of its aggregate
+ * wait behind it, unacked but kept from redelivery, while other aggregates flow on. A message
+ * without the relay's signature (src/outbox/event-signature.ts) is terminated unapplied.
  */
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -32,7 +34,7 @@ export const envelopeSchema = z.object({
   // A bigint column: a number past 2^53 is not a timestamp we wrote.
   createdAt: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 });
-export type ConsumeOutcome = 'ack' | 'no-ack';
+export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored' | 'no-ack';
 
 export interface DurableConsumerOptions extends StreamSettings {
   durable: string;
@@ -40,14 +42,36 @@ export interface DurableConsumerOptions extends StreamSettings {
   filterSubject?: string;
   /** How long JetStream waits for an ack before redelivering (default 30 s). */
   ackWaitMs?: number;
-  apply(event: EventEnvelope): Promise<ConsumeOutcome>;
-  logger?: Logger;
-  /** How many aggregates are applied in parallel (events of one aggregate never are). */
+  /**
+   * Applies one event in its own transaction. Throwing holds the event's aggregate (see the
+   * module comment); `no-ack` leaves the event unacked, as a crash after commit would.
+   */
+  apply(event: EventEnvelope): Promise<ApplyOutcome>;
+  /**
+   * Applies several events in one transaction, in the order given, all or nothing; one outcome
+   * each. When given, deliveries are applied in batches of whatever arrived meanwhile (up to
+   * `batchSize`), one batch at a time; when not, one event at a time, `concurrency` aggregates in
+   * parallel.
+   */
+  applyBatch?(events: EventEnvelope[]): Promise<ApplyOutcome[]>;
+  batchSize?: number;
+  /** How many aggregates are applied in parallel without `applyBatch` (default 16). */
   concurrency?: number;
+  /** Backoff of a held event's retries (ms): doubles from `baseMs` up to `maxMs`. */
+  retry?: { baseMs: number; maxMs: number };
+  /** Called for each message terminated for a missing or bad relay signature. */
+  onRejected?(reason: string): void;
+  logger?: Logger;
 }
 
 export interface RunningConsumer {
   stop(): Promise<void>;
+}
+
+interface Delivery {
+  m: JsMsg;
+  event: EventEnvelope;
+  key: string;
 }
 
 /**
@@ -107,38 +131,142 @@ export async function startDurableConsumer(
       if (!/already in use|exists/i.test(String((err as Error).message))) throw err;
     }
   }
+  const batched = options.applyBatch;
+  const batchSize = options.batchSize ?? 500;
+  const limit = options.concurrency ?? 16;
+  const retry = options.retry ?? { baseMs: 200, maxMs: 5000 };
   const consumer = await nc.jetstream().consumers.get(options.stream, options.durable);
-  const messages = await consumer.consume({ max_messages: 256 });
-  const handle = async (m: JsMsg, event: EventEnvelope) => {
-    try {
-      if ((await options.apply(event)) === 'ack') m.ack();
-    } catch (err) {
-      options.logger?.warn({ err, seq: m.seq, type: event.type }, 'event failed; asking for redelivery');
-      m.nak(1000);
+  const messages = await consumer.consume({ max_messages: batched ? Math.max(256, 2 * batchSize) : 256 });
+  const stopping = new AbortController();
+
+  // Per aggregate whose event failed: that event followed by every later event of the aggregate
+  // received since, held unacked in stream order until the first one applies.
+  const stalled = new Map<string, Delivery[]>();
+  const retries = new Set<Promise<void>>();
+
+  const settle = (d: Delivery, outcome: ApplyOutcome) => {
+    if (outcome !== 'no-ack') d.m.ack();
+    options.logger?.debug({ eventId: d.event.id, type: d.event.type, outcome }, 'event consumed');
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      stopping.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+
+  /** Retries the stalled aggregate's first event until it applies, then applies the ones held behind it. */
+  const drainStalled = async (key: string) => {
+    let delay = retry.baseMs;
+    for (;;) {
+      const held = stalled.get(key) ?? [];
+      const first = held[0];
+      if (!first) {
+        stalled.delete(key);
+        return;
+      }
+      if (stopping.signal.aborted) return; // unacked: redelivered in stream order after ack_wait
+      try {
+        settle(first, await options.apply(first.event));
+        held.shift();
+        delay = retry.baseMs;
+      } catch (err) {
+        options.logger?.warn({ err, seq: first.m.seq, eventId: first.event.id }, 'event failed; retrying in place');
+        // Keep the broker from redelivering what this process still holds.
+        for (const d of held) d.m.working();
+        await sleep(delay);
+        delay = Math.min(retry.maxMs, delay * 2);
+      }
     }
   };
-  // Events of one aggregate are applied one after another, in stream order; different
-  // aggregates in parallel (bounded), which is where the throughput comes from.
+
+  /** Holds `d` behind its aggregate's failed event, or makes it that event. */
+  const stall = (d: Delivery) => {
+    const held = stalled.get(d.key);
+    if (held) {
+      held.push(d);
+      return;
+    }
+    stalled.set(d.key, [d]);
+    const p = drainStalled(d.key).finally(() => retries.delete(p));
+    retries.add(p);
+  };
+
+  /** Applies `d` alone, unless its aggregate is held; a failure holds the aggregate. */
+  const applyOne = async (d: Delivery) => {
+    if (stalled.has(d.key)) return stall(d);
+    try {
+      settle(d, await options.apply(d.event));
+    } catch (err) {
+      options.logger?.warn({ err, seq: d.m.seq, eventId: d.event.id }, 'event failed; holding its aggregate');
+      stall(d);
+    }
+  };
+
+  const applyBatch = async (applyEvents: NonNullable<typeof batched>, batch: Delivery[]) => {
+    const ready = batch.filter((d) => {
+      if (!stalled.has(d.key)) return true;
+      stall(d);
+      return false;
+    });
+    if (ready.length === 0) return;
+    try {
+      const outcomes = await applyEvents(ready.map((d) => d.event));
+      ready.forEach((d, i) => settle(d, outcomes[i] ?? 'applied'));
+      return;
+    } catch (err) {
+      options.logger?.warn({ err, events: ready.length }, 'batch failed; applying its events one by one');
+    }
+    // One by one, in order: the event that fails stalls its aggregate, and its later events
+    // (here, or arriving later) wait behind it.
+    for (const d of ready) await applyOne(d);
+  };
+
+  // Batched: one batch at a time, of whatever arrived meanwhile, so batches grow with the load.
+  const pending: Delivery[] = [];
+  let pumping: Promise<void> | undefined;
+  const pump = (applyEvents: NonNullable<typeof batched>) => {
+    pumping ??= (async () => {
+      while (pending.length > 0) await applyBatch(applyEvents, pending.splice(0, batchSize));
+    })().finally(() => {
+      pumping = undefined;
+      if (pending.length > 0) pump(applyEvents);
+    });
+  };
+
+  // One at a time: the events of one aggregate chained in stream order, aggregates in parallel
+  // (bounded), which is where the throughput comes from.
   const chains = new Map<string, Promise<void>>();
-  const limit = options.concurrency ?? 16;
+  const chain = async (d: Delivery) => {
+    while (chains.size >= limit) await Promise.race(chains.values());
+    const next = (chains.get(d.key) ?? Promise.resolve()).then(() => applyOne(d));
+    chains.set(d.key, next);
+    void next.then(() => {
+      if (chains.get(d.key) === next) chains.delete(d.key);
+    });
+  };
+
   const done = (async () => {
     for await (const m of messages) {
-      const event = acceptMessage(m, options, options.logger);
+      const event = acceptMessage(m, options, options.logger, options.onRejected);
       if (!event) continue;
-      while (chains.size >= limit) await Promise.race(chains.values());
-      const key = aggregateKey(event.aggregateType, event.aggregateId);
-      const next = (chains.get(key) ?? Promise.resolve()).then(() => handle(m, event));
-      chains.set(key, next);
-      void next.then(() => {
-        if (chains.get(key) === next) chains.delete(key);
-      });
+      const d: Delivery = { m, event, key: aggregateKey(event.aggregateType, event.aggregateId) };
+      if (batched) {
+        pending.push(d);
+        pump(batched);
+      } else {
+        await chain(d);
+      }
     }
-    await Promise.all(chains.values());
   })();
   return {
     async stop() {
       await messages.close().catch(() => undefined);
       await done.catch(() => undefined);
+      await pumping;
+      await Promise.all(chains.values());
+      stopping.abort();
+      await Promise.all(retries);
     },
   };
 }

@@ -20,17 +20,26 @@ export const NOTIFY_SETTING = 'trip_saga.outbox_notify';
 /** One row: whether a relay is idle and wants a NOTIFY at the next insert (PostgreSQL only). */
 export const OUTBOX_WAKE_TABLE = 'outbox_wake';
 
+/**
+ * The columns that name an event, shared by the outbox (events to send) and every inbox (events
+ * applied): `seq` for order, the event id (unique: one row per event), and its aggregate and type.
+ */
+export function eventColumns(t: Knex.CreateTableBuilder): void {
+  t.increments('seq').primary();
+  t.string('event_id', 36).notNullable().unique();
+  t.string('aggregate_type', 64).notNullable();
+  t.string('aggregate_id', 255).notNullable();
+  t.string('event_type', 64).notNullable();
+  t.index(['aggregate_type', 'aggregate_id', 'seq']);
+}
+
 const isPg = (db: Knex) => ['pg', 'postgres', 'postgresql'].includes(String(db.client.config.client));
 
 export const outboxMigration: Migration = {
   name: '0100_outbox',
   async up(db) {
     await db.schema.createTable(OUTBOX_TABLE, (t) => {
-      t.increments('seq').primary();
-      t.string('event_id', 36).notNullable().unique();
-      t.string('aggregate_type', 64).notNullable();
-      t.string('aggregate_id', 255).notNullable();
-      t.string('event_type', 64).notNullable();
+      eventColumns(t);
       t.text('payload').notNullable();
       t.bigInteger('created_at').notNullable();
       t.bigInteger('published_at');
@@ -39,7 +48,6 @@ export const outboxMigration: Migration = {
       t.bigInteger('next_attempt_at').notNullable().defaultTo(0);
       t.bigInteger('parked_at');
       t.index(['published_at', 'parked_at', 'seq']);
-      t.index(['aggregate_type', 'aggregate_id', 'seq']);
     });
     // Only events that failed and wait for a retry: tiny, so finding them is cheap.
     await db.raw(

@@ -7,26 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { EventEnvelope } from '../../outbox/event';
+import { enterInbox, inboxRow, isUniqueViolation } from '../../inbox/inbox';
+import type { ApplyOutcome } from '../../inbox/jetstream-consumer';
 import { emailForEvent, type EmailOptions } from './email-for-event';
+import { NOTIFICATIONS_INBOX_TABLE } from './migrations';
 
 export { envelopeSchema } from '../../inbox/jetstream-consumer';
-
-export type ApplyOutcome = 'applied' | 'duplicate';
-
-const isUniqueViolation = (err: unknown) => {
-  const e = err as { code?: string; message?: string };
-  return e.code === '23505' || /UNIQUE constraint failed/i.test(String(e.message));
-};
-
-const inboxRow = (event: EventEnvelope, now: number) => ({
-  event_id: event.id,
-  source: event.source,
-  aggregate_type: event.aggregateType,
-  aggregate_id: event.aggregateId,
-  event_type: event.type,
-  event_created_at: event.createdAt,
-  received_at: now,
-});
 
 function emailRow(event: EventEnvelope, now: number, options: EmailOptions) {
   const email = emailForEvent(event, options);
@@ -53,13 +39,13 @@ export async function applyEvents(
   db: Knex,
   events: EventEnvelope[],
   options: EmailOptions = {},
-): Promise<ApplyOutcome[]> {
+): Promise<Array<Extract<ApplyOutcome, 'applied' | 'duplicate'>>> {
   if (events.length === 0) return [];
   return db.transaction(async (trx) => {
     const now = Date.now();
     const seen = new Set<string>();
     const firsts = events.filter((e) => !seen.has(e.id) && seen.add(e.id));
-    const inserted = (await trx('inbox')
+    const inserted = (await trx(NOTIFICATIONS_INBOX_TABLE)
       .insert(firsts.map((e) => inboxRow(e, now)))
       .onConflict('event_id')
       .ignore()
@@ -71,13 +57,15 @@ export async function applyEvents(
   });
 }
 
-export async function applyEvent(db: Knex, event: EventEnvelope, options: EmailOptions = {}): Promise<ApplyOutcome> {
+export async function applyEvent(
+  db: Knex,
+  event: EventEnvelope,
+  options: EmailOptions = {},
+): Promise<Extract<ApplyOutcome, 'applied' | 'duplicate'>> {
   try {
     return await db.transaction(async (trx) => {
-      if (await trx('inbox').where({ event_id: event.id }).first()) return 'duplicate';
-      const now = Date.now();
-      await trx('inbox').insert(inboxRow(event, now));
-      const email = emailRow(event, now, options);
+      if (!(await enterInbox(trx, NOTIFICATIONS_INBOX_TABLE, event))) return 'duplicate';
+      const email = emailRow(event, Date.now(), options);
       if (email) await trx('emails').insert(email);
       return 'applied' as const;
     });
