@@ -113,6 +113,7 @@ export const envSchema = z.object({
   WORKER_HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), port.optional()),
   /** How long a stopping worker lets in-flight activities finish before cancelling them. */
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  WORKER_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** The worker's Prometheus endpoint (Temporal runtime + trip_* metrics); 0 turns it off. */
   WORKER_METRICS_PORT: portOrOff.default(9464),
   /** The two-phase-commit coordinator (`npm run coordinator`, docs/two-phase-commit.md). */
@@ -161,7 +162,14 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   api: ApiConfig;
   outbox: OutboxConfig;
-  worker: { healthPort?: number; shutdownGraceMs: number; metricsPort: number; prebuiltBundle: boolean };
+  worker: {
+    healthPort?: number;
+    shutdownGraceMs: number;
+    /** How long a starting worker keeps retrying an unreachable Temporal server before it gives up. */
+    connectTimeoutMs: number;
+    metricsPort: number;
+    prebuiltBundle: boolean;
+  };
   twophase: TwoPhaseConfig;
   codec: CodecConfig;
   notifications: { opsEmail: string };
@@ -403,6 +411,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       healthPort: e.WORKER_HEALTH_PORT,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      connectTimeoutMs: e.WORKER_CONNECT_TIMEOUT_MS,
       metricsPort: e.WORKER_METRICS_PORT,
       prebuiltBundle: e.NODE_ENV === 'production',
     },

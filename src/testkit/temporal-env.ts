@@ -14,17 +14,18 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 /**
  * A real dev server (the `temporal` CLI) on a free port, in memory unless a db file is given,
  * with the trip search attributes registered (TripStatus, CustomerId, TripStep) and the project's
- * SQLite pragmas and eager start (dev-server-args.ts). `uiPort` also
- * starts its Web UI there.
+ * SQLite pragmas and eager start (dev-server-args.ts). `port` pins its frontend port; `uiPort`
+ * also starts its Web UI there.
  */
 export function devServerEnv(
   extraArgs: string[] = [],
-  options: { uiPort?: number } = {},
+  options: { port?: number; uiPort?: number } = {},
 ): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath(loadConfig()) },
       ip: '127.0.0.1',
+      ...(options.port ? { port: options.port } : {}),
       extraArgs: [...DEV_SERVER_PERFORMANCE_ARGS, ...extraArgs],
       searchAttributes: [...TRIP_SEARCH_ATTRIBUTES],
       ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Config } from '../config';
 import { PROJECT_ROOT } from '../dev/project-root';
@@ -29,8 +29,30 @@ export interface TripWorker {
   apiDb: Db;
 }
 
+/**
+ * The worker's connection, retried with backoff for up to WORKER_CONNECT_TIMEOUT_MS while the
+ * server cannot be reached: a worker restarted while the Temporal server restarts too waits for
+ * it instead of exiting.
+ */
+async function connectWithRetry(config: Config): Promise<NativeConnection> {
+  const deadline = Date.now() + config.worker.connectTimeoutMs;
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+    try {
+      return await NativeConnection.connect(connectionOptions(config));
+    } catch (err) {
+      if (Date.now() + delayMs > deadline) throw err;
+      Runtime.instance().logger.warn('Temporal server unreachable; retrying', {
+        address: config.temporal.address,
+        delayMs,
+        error: String(err),
+      });
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}
+
 export async function createTripWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<TripWorker> {
-  const connection = await NativeConnection.connect(connectionOptions(config));
+  const connection = await connectWithRetry(config);
   const apiDb = await openApiDatabase(config);
   const useBundle = usesPrebuiltBundle(config);
   try {
