@@ -24,6 +24,8 @@ export interface ClusterOptions {
   /** DATABASE_URL as seen from inside the service network (a forwarder to PostgreSQL). */
   serviceDatabaseUrl?: string;
   natsUrl?: string;
+  /** NATS_URL as seen from inside the service network (a forwarder to NATS). */
+  serviceNatsUrl?: string;
   network?: ServiceNetwork;
   /** The worker entry point (the broken-saga worker for `--break`). */
   workerEntry?: string;
@@ -149,6 +151,7 @@ export class ChaosCluster {
         env: {
           HOST: serviceHost,
           ...(o.serviceDatabaseUrl ? { DATABASE_URL: o.serviceDatabaseUrl } : {}),
+          ...(o.serviceNatsUrl ? { NATS_URL: o.serviceNatsUrl } : {}),
         },
         ready: () => httpOk(`${this.serviceUrl(name)}/healthz`),
       });

@@ -69,6 +69,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let db: TestDatabase | undefined;
   let network: ServiceNetwork | undefined;
   let forward: TcpForward | undefined;
+  let natsForward: TcpForward | undefined;
   let cluster: ChaosCluster | undefined;
   const faults: Record<string, number> = {};
   let networkNote = 'off';
@@ -84,11 +85,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
     }
     let serviceDatabaseUrl: string | undefined;
+    let serviceNatsUrl: string | undefined;
     if (options.postgres) {
       db = await createTestDatabase('chaos');
       if (network) {
+        // The services reach PostgreSQL and NATS through forwarders on the host end of the link,
+        // so a partition cuts them off from both.
         forward = await startTcpForward(network.hostAddress, { host: '127.0.0.1', port: 5432 });
         serviceDatabaseUrl = db.url.replace(/@[^/]+\//, `@${network.hostAddress}:${forward.port}/`);
+        const nats = new URL(options.natsUrl);
+        natsForward = await startTcpForward(network.hostAddress, {
+          host: nats.hostname,
+          port: Number(nats.port || 4222),
+        });
+        serviceNatsUrl = `nats://${network.hostAddress}:${natsForward.port}`;
       }
     }
     const schedule = faultSchedule(rng, options.durationMs, { partitions: !!network });
@@ -99,6 +109,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       serviceFaults: options.serviceFaults,
       databaseUrl: db?.url,
       serviceDatabaseUrl,
+      serviceNatsUrl,
       natsUrl: options.postgres ? options.natsUrl : undefined,
       network,
       workerEntry: options.breakMode ? 'src/testkit/chaos/broken-worker.ts' : undefined,
@@ -217,6 +228,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     network?.heal();
     network?.destroy();
     await forward?.close();
+    await natsForward?.close();
     await db?.drop();
     if (options.postgres) await deleteStream(options.natsUrl, `CHAOS_${runId}`).catch(() => undefined);
     if (!options.keepDir) fs.rmSync(dir, { recursive: true, force: true });
