@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import knexFactory from 'knex';
 import { DEV_PAYLOAD_KEYS_FILE, loadConfig, type Config } from '../config';
 import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../shared/search-attributes';
 import { parseTripRequest } from '../shared/trip-schema';
@@ -20,7 +21,8 @@ import { waitForEmails } from '../services/notifications/wait-for-email';
 import { ChildProcesses, type Child } from './child-processes';
 import { DEV_SERVER_PERFORMANCE_ARGS } from './dev-server-args';
 import { PROJECT_ROOT } from './project-root';
-import { startTrip, waitForTripEnd, type FlavorDeps } from '../flavors';
+import { startTrip, waitForTripEnd, type Flavor, type FlavorDeps } from '../flavors';
+import { assertPreparedTransactions } from '../twophase/availability';
 import { openApiDatabase } from '../trips/trip-records';
 import { embeddedNatsArgs, embeddedNatsUrlOf, recordEmbeddedNatsUrl } from './embedded-nats';
 import { natsServerPath, temporalCliPath } from './temporal-binaries';
@@ -118,26 +120,45 @@ async function bookSampleTrip(config: Config): Promise<void> {
   }
 }
 
-/** The same sample as a choreographed trip: the services move it by events alone. */
-async function bookChoreographedSample(config: Config, natsUrl: string): Promise<void> {
+/** The same sample through another flavour (choreographed: events alone; 2pc: the coordinator). */
+async function bookFlavorSample(config: Config, flavor: Flavor, deps: Pick<FlavorDeps, 'natsUrl' | 'twophaseUrl'>) {
   const client = await connectClient(config);
   const db = await openApiDatabase(config);
   try {
     const request = parseTripRequest(
       JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'trip.json'), 'utf8')),
     );
-    const tripId = `trip-sample-choreographed-${new Date()
+    const tripId = `trip-sample-${flavor}-${new Date()
       .toISOString()
       .replace(/[-:.TZ]/g, '')
       .slice(0, 14)}`;
-    const deps: FlavorDeps = { temporal: client, taskQueue: config.temporal.taskQueue, apiDb: async () => db, natsUrl };
-    await startTrip(deps, 'choreographed', { tripId, request, principal: null });
-    const view = await waitForTripEnd(deps, 'choreographed', tripId, 60_000);
-    log(`choreographed sample trip ${tripId}: ${view?.status ?? 'not recorded'}`);
-    log(`  try: npm run client -- book examples/trip.json --flavor choreographed --wait`);
+    const all: FlavorDeps = { temporal: client, taskQueue: config.temporal.taskQueue, apiDb: async () => db, ...deps };
+    await startTrip(all, flavor, { tripId, request, principal: null });
+    const view = await waitForTripEnd(all, flavor, tripId, 60_000);
+    log(`${flavor} sample trip ${tripId}: ${view?.status ?? 'not recorded'}`);
+    log(`  try: npm run client -- book examples/trip.json --flavor ${flavor} --wait`);
   } finally {
     await db.destroy();
     await client.connection.close();
+  }
+}
+
+/**
+ * Why this stack cannot run the 2pc flavour, or undefined when it can: the services on a
+ * PostgreSQL server (DATABASE_URL) with prepared transactions on.
+ */
+async function twoPhaseUnavailableBecause(config: Config): Promise<string | undefined> {
+  if (!config.databaseUrl) {
+    return 'the services run on SQLite; set DATABASE_URL to a PostgreSQL server with max_prepared_transactions > 0 (docs/two-phase-commit.md)';
+  }
+  const db = knexFactory({ client: 'pg', connection: config.databaseUrl, pool: { min: 0, max: 1 } });
+  try {
+    await assertPreparedTransactions(db);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    await db.destroy();
   }
 }
 
@@ -242,6 +263,14 @@ export async function runEmbeddedStack(): Promise<void> {
   ]) {
     if (child) started.push(child);
   }
+  // Two-phase commit needs prepared transactions; a coordinator at TWOPHASE_URL is someone else's.
+  const noTwoPhase = process.env.TWOPHASE_URL
+    ? undefined
+    : await twoPhaseUnavailableBecause(config).catch((err: unknown) => String(err));
+  const coordinator =
+    process.env.TWOPHASE_URL || noTwoPhase ? undefined : tsx('coordinator', 'src/processes/twophase-coordinator.ts');
+  if (coordinator) started.push(coordinator);
+  else if (noTwoPhase) log(`two-phase commit (--flavor 2pc) is off: ${noTwoPhase}`);
   const healthChecks: Array<[string, string]> = (['flight', 'hotel', 'car', 'payment'] as const).map((n) => [
     `${n} service`,
     config.services[n].url,
@@ -249,6 +278,7 @@ export async function runEmbeddedStack(): Promise<void> {
   if (started.some((c) => c.spec.name === 'notifications'))
     healthChecks.push(['notifications', config.services.notifications.url]);
   if (started.some((c) => c.spec.name === 'api')) healthChecks.push(['trip API', config.services.api.url]);
+  if (coordinator) healthChecks.push(['2PC coordinator', config.twophase.url]);
   for (const [what, url] of healthChecks) {
     await waitFor(what, async () => (await fetch(`${url}/healthz`)).ok, 60_000, started);
   }
@@ -266,7 +296,8 @@ export async function runEmbeddedStack(): Promise<void> {
     });
   }
   await bookSampleTrip(config);
-  if (process.env.NATS_URL) await bookChoreographedSample(config, process.env.NATS_URL);
+  if (process.env.NATS_URL) await bookFlavorSample(config, 'choreographed', { natsUrl: process.env.NATS_URL });
+  if (coordinator) await bookFlavorSample(config, '2pc', { twophaseUrl: config.twophase.url });
   log(`Temporal Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
   if (started.some((c) => c.spec.name === 'api')) {
     log(`trip API: ${config.services.api.url}  (Authorization: Bearer ${token ?? '<a token from API_TOKENS>'})`);

@@ -1,13 +1,15 @@
 /**
  * `npm start` as a user runs it: the whole stack comes up and books the sample trip; a kill -9
  * of the launcher leaves its children, which the next start ends by pid while the earlier runs
- * survive in Temporal's SQLite file; Ctrl-C stops every process it started.
+ * survive in Temporal's SQLite file; Ctrl-C stops every process it started. On PostgreSQL with
+ * prepared transactions it runs the two-phase-commit coordinator too, and a 2pc sample confirms.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { envSchema } from '../../src/config';
+import { startPrivatePostgres } from '../../src/testkit/private-postgres';
 import { spawnUntil } from '../../src/testkit/spawn-until';
 import { freePort } from '../../src/testkit/stack';
 
@@ -32,13 +34,13 @@ const childPids = (): number[] =>
     : [];
 
 /** Starts the launcher and resolves with its output once it says it is running. */
-function launch() {
+function launch(extraEnv: NodeJS.ProcessEnv = {}) {
   const { proc, ready } = spawnUntil(
     process.execPath,
     ['--import', 'tsx', path.join(ROOT, 'src/processes/launcher.ts')],
     {
       cwd: ROOT,
-      env,
+      env: { ...env, ...extraEnv },
       ready: 'press Ctrl-C',
       timeoutMs: 150_000,
       what: 'launcher',
@@ -66,6 +68,8 @@ afterAll(async () => {
 it('runs the stack, survives a kill -9 of the launcher, and stops everything on Ctrl-C', async () => {
   const first = await launch();
   expect(first.output()).toMatch(/sample trip (trip-sample-\S+): CONFIRMED/);
+  // SQLite cannot prepare transactions: the 2pc flavour is off, and the launcher says why.
+  expect(first.output()).toMatch(/two-phase commit \(--flavor 2pc\) is off: the services run on SQLite/);
   const firstTrip = /sample trip (trip-sample-\S+): CONFIRMED/.exec(first.output())?.[1];
   const orphans = childPids();
   expect(orphans.length).toBeGreaterThanOrEqual(3);
@@ -106,3 +110,21 @@ it('runs the stack, survives a kill -9 of the launcher, and stops everything on 
   // Two whole-stack starts, each waited for on its "press Ctrl-C" line for up to 150 s: the test
   // may take as long as both, which jest's 120 s default cut short on a loaded machine.
 }, 400_000);
+
+it('on PostgreSQL with prepared transactions, also runs the 2PC coordinator: a 2pc sample trip confirms', async () => {
+  const cluster = await startPrivatePostgres();
+  try {
+    const databaseUrl = await cluster.createDatabase('launcher');
+    const run = await launch({ DATABASE_URL: databaseUrl });
+    expect(run.output()).toMatch(/2pc sample trip trip-sample-2pc-\S+: CONFIRMED/);
+    expect(run.output()).not.toMatch(/two-phase commit \(--flavor 2pc\) is off/);
+    const coordinator = (await (await fetch(`http://127.0.0.1:${env.TWOPHASE_PORT}/healthz`)).json()) as {
+      service?: string;
+    };
+    expect(coordinator.service).toBe('twophase-coordinator');
+    run.proc.kill('SIGINT');
+    expect(await new Promise((r) => run.proc.once('exit', r))).toBe(0);
+  } finally {
+    cluster.stop();
+  }
+}, 300_000);
