@@ -32,6 +32,15 @@ describe('npm run chaos (short, seeded)', () => {
     expect(report.emails).toBeGreaterThan(0);
   }, 900_000);
 
+  it('keeps every promise with the services, API and outbox on PostgreSQL and NATS (--postgres)', async () => {
+    const report = await runChaos({ ...base, seed: 29112026, trips: 10, durationMs: 15_000, postgres: true });
+    expect(report.backend).toBe('postgres');
+    expect(report.violations).toEqual([]);
+    expect(report.trips).toBe(10);
+    expect(report.processCrashes).toEqual([]);
+    expect(report.emails).toBeGreaterThan(0);
+  }, 900_000);
+
   it('reports violations when the saga registers compensations after their step', async () => {
     const report = await runChaos({
       ...base,
