@@ -204,17 +204,27 @@ export interface CodecConfig {
 /** The file the embedded stack keeps its generated development key in (used when PAYLOAD_KEYS is unset). */
 export const DEV_PAYLOAD_KEYS_FILE = 'dev-payload-keys';
 
+/**
+ * The `left:right` entries of a comma-separated list (trimmed, empty ones skipped), divided at
+ * the first or the last ':'. An entry with no ':' or nothing before it comes back as ['', ''],
+ * for the caller's validation to report.
+ */
+function colonPairs(spec: string | undefined, divideAt: 'first' | 'last'): Array<[string, string]> {
+  return (spec ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = divideAt === 'first' ? entry.indexOf(':') : entry.lastIndexOf(':');
+      return at > 0 ? [entry.slice(0, at), entry.slice(at + 1)] : ['', ''];
+    });
+}
+
 /** Parses PAYLOAD_KEYS (`id:base64key,id2:base64key2`); returns the problems it found. */
 export function parsePayloadKeys(spec: string | undefined): { keys: PayloadKey[]; problems: string[] } {
   const keys: PayloadKey[] = [];
   const problems: string[] = [];
-  for (const pair of (spec ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const at = pair.indexOf(':');
-    const id = at > 0 ? pair.slice(0, at) : '';
-    const encoded = at > 0 ? pair.slice(at + 1) : '';
+  for (const [id, encoded] of colonPairs(spec, 'first')) {
     const key = Buffer.from(encoded, 'base64');
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id) || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || key.length !== 32) {
       problems.push(
@@ -266,13 +276,8 @@ export interface ApiConfig {
 export function parseApiTokens(spec: string | undefined): { tokens: Map<string, string>; problems: string[] } {
   const tokens = new Map<string, string>();
   const problems: string[] = [];
-  for (const pair of (spec ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const at = pair.lastIndexOf(':');
-    const token = at > 0 ? pair.slice(0, at) : '';
-    const principal = at > 0 ? pair.slice(at + 1) : '';
+  // A token may contain ':' and a principal may not: the last ':' divides them.
+  for (const [token, principal] of colonPairs(spec, 'last')) {
     if (!/^[\x21-\x7e]{8,}$/.test(token) || !/^[A-Za-z0-9_.@-]{1,64}$/.test(principal)) {
       problems.push(
         'API_TOKENS: each entry must be token:principal (token of 8+ visible characters, principal of letters, digits, _.@-)',

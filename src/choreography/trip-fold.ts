@@ -4,19 +4,10 @@
  * redelivered or reordered event never takes the view back and any order ends in the same view.
  * Pure.
  */
-import type { StepName, StepStatus, TripView } from '../shared/trip';
+import { STEP_STATUS_RANK, type StepName, type StepStatus, type TripView } from '../shared/trip';
 import type { TripStatus } from '../shared/trip-status';
 import type { ChoreographyEvent, ChoreographyPayload } from './events';
 
-const STEP_RANK: Record<StepStatus, number> = {
-  PENDING: 0,
-  RUNNING: 1,
-  DONE: 2,
-  FAILED: 2,
-  COMPENSATING: 3,
-  COMPENSATED: 4,
-  COMPENSATION_FAILED: 4,
-};
 const TRIP_RANK: Partial<Record<TripStatus, number>> = {
   PENDING: 0,
   BOOKING: 1,
@@ -52,7 +43,9 @@ export function foldTripEvent(view: TripView, event: string, payload: Choreograp
   if (!effect) return view;
   const next: TripView = { ...view, steps: { ...view.steps } };
   for (const [step, status] of Object.entries(effect.steps ?? {}) as Array<[StepName, StepStatus]>) {
-    if (STEP_RANK[status] > STEP_RANK[next.steps[step].status]) next.steps[step] = { ...next.steps[step], status };
+    if (STEP_STATUS_RANK[status] > STEP_STATUS_RANK[next.steps[step].status]) {
+      next.steps[step] = { ...next.steps[step], status };
+    }
   }
   if (effect.fails) {
     const error = payload.error ?? { type: 'Error', message: `${effect.fails} failed` };

@@ -24,7 +24,7 @@ import {
 } from '../flavors';
 import { openApiDatabase } from '../trips/trip-records';
 import { connectClient } from '../temporal/connection';
-import { readTrip, runUrl, TripNotFoundError } from '../trips/trip-view';
+import { readTrip, runUrl, TripNotFoundError, type TripSnapshot } from '../trips/trip-view';
 import { cancelAnyTrip, endedByCancel, isTerminal, readCancellation } from '../trips/trip-workflows';
 import { tripStatusQuery } from '../shared/search-attributes';
 import { type ClientCommand, EXIT, type Io, parseCommandLine, UsageError } from './program';
@@ -138,12 +138,25 @@ function checkedWorkflowId(id: string): string {
 /** True when the services refused the trip because its id was used by a trip since undone. */
 const wasUndone = (view: TripView) => view.reason?.type === FailureType.IdempotencyKeyUndone;
 
-/** A trip Temporal does not know may be one of another flavour: the trips table knows its view. */
-async function otherFlavorView(deps: ClientDeps, tripId: string, err: unknown): Promise<TripView> {
-  if (!(err instanceof TripNotFoundError)) throw err;
-  const found = await readTripView(deps, tripId);
-  if (found.flavor === 'orchestrated' || !found.view) throw err;
-  return found.view;
+/**
+ * The trip a command names (`abc` or `trip-abc`), with its id: the orchestrated snapshot, or the
+ * view of a trip of another flavour (Temporal does not know that one, the trips table does). A
+ * trip neither knows is TripNotFoundError.
+ */
+async function readAnyTrip(
+  client: Client,
+  deps: ClientDeps,
+  id: string,
+): Promise<{ tripId: string } & ({ snapshot: TripSnapshot } | { otherFlavor: TripView })> {
+  const tripId = workflowIdFor(id);
+  try {
+    return { tripId, snapshot: await readTrip(client, tripId) };
+  } catch (err) {
+    if (!(err instanceof TripNotFoundError)) throw err;
+    const found = await readTripView(deps, tripId);
+    if (found.flavor === 'orchestrated' || !found.view) throw err;
+    return { tripId, otherFlavor: found.view };
+  }
 }
 
 async function status(
@@ -153,12 +166,12 @@ async function status(
   io: Io,
   deps: ClientDeps,
 ): Promise<number> {
-  const tripId = workflowIdFor(args.tripId);
-  const snapshot = await readTrip(client, tripId).catch(async (err: unknown) => {
-    print(io, await otherFlavorView(deps, tripId, err), args.json);
-    return undefined;
-  });
-  if (!snapshot) return EXIT.ok;
+  const found = await readAnyTrip(client, deps, args.tripId);
+  if ('otherFlavor' in found) {
+    print(io, found.otherFlavor, args.json);
+    return EXIT.ok;
+  }
+  const { snapshot } = found;
   // A confirmed trip may have been cancelled since: its cancellation run tells.
   const view =
     (snapshot.view.status === 'CONFIRMED' && (await readCancellation(client, snapshot.view.tripId))) || snapshot.view;
@@ -177,14 +190,14 @@ async function cancel(
   io: Io,
   deps: ClientDeps,
 ): Promise<number> {
-  const tripId = workflowIdFor(args.tripId);
-  const snapshot = await readTrip(client, tripId).catch(async (err: unknown) => {
-    const view = await otherFlavorView(deps, tripId, err);
+  const found = await readAnyTrip(client, deps, args.tripId);
+  if ('otherFlavor' in found) {
+    const { tripId } = found;
     io.err(`trip ${tripId} is ${await flavorOf(deps, tripId)}: only orchestrated trips can be cancelled`);
-    print(io, view, args.json);
-    return undefined;
-  });
-  if (!snapshot) return EXIT.failed;
+    print(io, found.otherFlavor, args.json);
+    return EXIT.failed;
+  }
+  const { snapshot } = found;
   // A trip still booking is stopped and undone; a confirmed one is undone by a cancellation run.
   const view = await cancelAnyTrip(client, config.temporal.taskQueue, snapshot.view, CANCEL_WAIT_MS);
   if (!endedByCancel(view)) {

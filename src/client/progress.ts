@@ -3,7 +3,7 @@
  * it happens; on a terminal a spinner line shows the step in progress, elsewhere plain lines only.
  */
 import type { Client } from '@temporalio/client';
-import type { TripView } from '../shared/trip';
+import { STEP_STATUS_RANK, type TripView } from '../shared/trip';
 import { isTerminalStatus } from '../shared/trip-status';
 import { readTrip, type TripSnapshot } from '../trips/trip-view';
 
@@ -24,16 +24,9 @@ export interface ProgressOutput {
   tty: boolean;
 }
 
-// A step moves PENDING → RUNNING → DONE|FAILED → COMPENSATING → COMPENSATED|COMPENSATION_FAILED.
-const RANK: Record<string, number> = {
-  PENDING: 0,
-  RUNNING: 1,
-  DONE: 2,
-  FAILED: 2,
-  COMPENSATING: 3,
-  COMPENSATED: 4,
-  COMPENSATION_FAILED: 4,
-};
+// A view read from a server is data, not a type guarantee: a status this build does not know
+// ranks as PENDING instead of making every comparison false.
+const rankOf = (status: string): number => (STEP_STATUS_RANK as Partial<Record<string, number>>)[status] ?? 0;
 
 /**
  * The lines announcing what changed between two views of one trip. A poll can miss a short-lived
@@ -47,12 +40,12 @@ export function transitions(before: TripView | undefined, after: TripView): stri
   if (before?.status !== after.status && !ended) lines.push(`trip ${after.status}`);
   for (const [step, state] of Object.entries(after.steps)) {
     const old = before?.steps[step as keyof TripView['steps']];
-    const from = RANK[old?.status ?? 'PENDING'] ?? 0;
-    const to = RANK[state.status] ?? 0;
+    const from = rankOf(old?.status ?? 'PENDING');
+    const to = rankOf(state.status);
     if (to <= from) continue;
     const line = (status: string, error?: { type: string; message: string }) => {
       const text = `  ${MARK[status] ?? ' '} ${step.padEnd(8)} ${status}${error ? `  (${error.type}: ${error.message})` : ''}`;
-      if ((RANK[status] ?? 0) >= 3) undos.unshift(text);
+      if (rankOf(status) >= 3) undos.unshift(text);
       else lines.push(text);
     };
     if (from < 2 && to > 2) {

@@ -32,6 +32,10 @@ const prepareBody = z.object({ gid: z.string().min(1).max(200), request: z.recor
 const phaseTwoBody = z.object({ gid: z.string().min(1).max(200) });
 
 const pgCode = (err: unknown) => (err as { code?: string }).code;
+/** PostgreSQL's undefined_object: what COMMIT/ROLLBACK PREPARED raise when no transaction has that gid. */
+const UNDEFINED_OBJECT = '42704';
+
+const PHASE_TWO_STATEMENT = { commit: 'COMMIT PREPARED', rollback: 'ROLLBACK PREPARED' } as const;
 
 async function isPrepared(db: Knex, gid: string): Promise<boolean> {
   const r = await db.raw<{ rows: unknown[] }>(
@@ -94,6 +98,33 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
     return reply.send(body);
   }
 
+  /**
+   * Phase two of the transaction a commit or rollback request names: runs COMMIT or ROLLBACK
+   * PREPARED on its gid and answers `done`; when nothing is prepared under the gid, answers
+   * `nothingPrepared`, told whether the step's booking was committed.
+   */
+  async function finishPrepared(
+    body: unknown,
+    phase: 'commit' | 'rollback',
+    answers: {
+      done: (gid: string) => Promise<PhaseTwoAnswer>;
+      nothingPrepared: (gid: string, wasCommitted: boolean) => PhaseTwoAnswer;
+    },
+  ): Promise<PhaseTwoAnswer> {
+    const parsed = phaseTwoBody.safeParse(body);
+    if (!parsed.success)
+      throw new HttpProblem({ status: 400, code: 'INVALID_REQUEST', title: `Invalid ${phase} request` });
+    const { gid } = parsed.data;
+    const { key } = gidOf(gid);
+    try {
+      await ctx.db.raw(`${PHASE_TWO_STATEMENT[phase]} '${gid}'`);
+    } catch (err) {
+      if (pgCode(err) !== UNDEFINED_OBJECT) throw err;
+      return answers.nothingPrepared(gid, await committed(key));
+    }
+    return answers.done(gid);
+  }
+
   async function prepare(gid: string, key: string, body: Record<string, unknown>): Promise<PrepareAnswer> {
     if (await isPrepared(ctx.db, gid)) return { vote: 'YES', gid, state: 'PREPARED' };
     if (await committed(key)) return { vote: 'YES', gid, state: 'COMMITTED' };
@@ -152,53 +183,43 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
   );
 
   app.post('/2pc/commit', (request, reply) =>
-    withFaults(request, reply, async (): Promise<PhaseTwoAnswer> => {
-      const parsed = phaseTwoBody.safeParse(request.body);
-      if (!parsed.success)
-        throw new HttpProblem({ status: 400, code: 'INVALID_REQUEST', title: 'Invalid commit request' });
-      const { gid } = parsed.data;
-      const { key } = gidOf(gid);
-      try {
-        await ctx.db.raw(`COMMIT PREPARED '${gid}'`);
-      } catch (err) {
-        if (pgCode(err) !== '42704') throw err;
-        // Nothing prepared under this gid: committed by an earlier attempt whose reply was lost, or never prepared.
-        if (await committed(key)) return { gid, outcome: 'ALREADY_COMMITTED' };
-        throw new HttpProblem({
-          status: 409,
-          code: TWO_PHASE_PROBLEMS.notPrepared,
-          title: 'Nothing prepared to commit',
-          detail: gid,
-        });
-      }
-      await notifyOutbox(ctx.db);
-      return { gid, outcome: 'COMMITTED' };
-    }),
+    withFaults(request, reply, () =>
+      finishPrepared(request.body, 'commit', {
+        done: async (gid) => {
+          await notifyOutbox(ctx.db);
+          return { gid, outcome: 'COMMITTED' };
+        },
+        // Committed by an earlier attempt whose reply was lost, or never prepared.
+        nothingPrepared: (gid, wasCommitted) => {
+          if (wasCommitted) return { gid, outcome: 'ALREADY_COMMITTED' };
+          throw new HttpProblem({
+            status: 409,
+            code: TWO_PHASE_PROBLEMS.notPrepared,
+            title: 'Nothing prepared to commit',
+            detail: gid,
+          });
+        },
+      }),
+    ),
   );
 
   app.post('/2pc/rollback', (request, reply) =>
-    withFaults(request, reply, async (): Promise<PhaseTwoAnswer> => {
-      const parsed = phaseTwoBody.safeParse(request.body);
-      if (!parsed.success)
-        throw new HttpProblem({ status: 400, code: 'INVALID_REQUEST', title: 'Invalid rollback request' });
-      const { gid } = parsed.data;
-      const { key } = gidOf(gid);
-      try {
-        await ctx.db.raw(`ROLLBACK PREPARED '${gid}'`);
-      } catch (err) {
-        if (pgCode(err) !== '42704') throw err;
-        if (await committed(key)) {
-          throw new HttpProblem({
-            status: 409,
-            code: TWO_PHASE_PROBLEMS.alreadyCommitted,
-            title: 'Already committed',
-            detail: gid,
-          });
-        }
-        return { gid, outcome: 'NOTHING_PREPARED' };
-      }
-      return { gid, outcome: 'ROLLED_BACK' };
-    }),
+    withFaults(request, reply, () =>
+      finishPrepared(request.body, 'rollback', {
+        done: async (gid) => ({ gid, outcome: 'ROLLED_BACK' }),
+        nothingPrepared: (gid, wasCommitted) => {
+          if (wasCommitted) {
+            throw new HttpProblem({
+              status: 409,
+              code: TWO_PHASE_PROBLEMS.alreadyCommitted,
+              title: 'Already committed',
+              detail: gid,
+            });
+          }
+          return { gid, outcome: 'NOTHING_PREPARED' };
+        },
+      }),
+    ),
   );
 
   app.get('/2pc/prepared', (request, reply) =>

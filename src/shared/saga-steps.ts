@@ -23,40 +23,41 @@ export interface SagaStepDef<Name extends string = string> {
 
 const RESERVATIONS = { forward: '/reservations', undo: '/reservations/cancel' } as const;
 
+/**
+ * A step booked through its service's /reservations routes. `reserved` says what a trip reserves
+ * and when (`flight UA100`, `on 2027-03-01`); the summaries read `Reserve flight UA100 on
+ * 2027-03-01` and `Cancel flight UA100 (compensation)`.
+ */
+function reservationStep<const Name extends string, const Forward extends string, const Undo extends string>(
+  step: Name,
+  activities: { forward: Forward; undo: Undo },
+  reserved: (r: TripRequest) => { what: string; when: string },
+) {
+  return {
+    step,
+    ...activities,
+    route: RESERVATIONS,
+    summary: (r: TripRequest) => {
+      const { what, when } = reserved(r);
+      return { forward: `Reserve ${what} ${when}`, undo: `Cancel ${what} (compensation)` };
+    },
+    undoSummaryOf: (id: string) => `Cancel ${step} of ${id} (compensation)`,
+  };
+}
+
 export const SAGA_STEPS = [
-  {
-    step: 'flight',
-    forward: 'reserveFlight',
-    undo: 'cancelFlight',
-    route: RESERVATIONS,
-    summary: (r: TripRequest) => ({
-      forward: `Reserve flight ${r.flight.flightNumber} on ${r.flight.date}`,
-      undo: `Cancel flight ${r.flight.flightNumber} (compensation)`,
-    }),
-    undoSummaryOf: (id: string) => `Cancel flight of ${id} (compensation)`,
-  },
-  {
-    step: 'hotel',
-    forward: 'reserveHotel',
-    undo: 'cancelHotel',
-    route: RESERVATIONS,
-    summary: (r: TripRequest) => ({
-      forward: `Reserve hotel ${r.hotel.hotelId} ${r.hotel.checkIn}→${r.hotel.checkOut}`,
-      undo: `Cancel hotel ${r.hotel.hotelId} (compensation)`,
-    }),
-    undoSummaryOf: (id: string) => `Cancel hotel of ${id} (compensation)`,
-  },
-  {
-    step: 'car',
-    forward: 'reserveCar',
-    undo: 'cancelCar',
-    route: RESERVATIONS,
-    summary: (r: TripRequest) => ({
-      forward: `Reserve car at ${r.car.location} ${r.car.pickUp}→${r.car.dropOff}`,
-      undo: `Cancel car at ${r.car.location} (compensation)`,
-    }),
-    undoSummaryOf: (id: string) => `Cancel car of ${id} (compensation)`,
-  },
+  reservationStep('flight', { forward: 'reserveFlight', undo: 'cancelFlight' }, (r) => ({
+    what: `flight ${r.flight.flightNumber}`,
+    when: `on ${r.flight.date}`,
+  })),
+  reservationStep('hotel', { forward: 'reserveHotel', undo: 'cancelHotel' }, (r) => ({
+    what: `hotel ${r.hotel.hotelId}`,
+    when: `${r.hotel.checkIn}→${r.hotel.checkOut}`,
+  })),
+  reservationStep('car', { forward: 'reserveCar', undo: 'cancelCar' }, (r) => ({
+    what: `car at ${r.car.location}`,
+    when: `${r.car.pickUp}→${r.car.dropOff}`,
+  })),
   {
     step: 'payment',
     forward: 'capturePayment',

@@ -40,6 +40,20 @@ export { STEPS, type StepName } from './saga-steps';
 export type StepStatus =
   'PENDING' | 'RUNNING' | 'DONE' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED' | 'COMPENSATION_FAILED';
 
+/**
+ * How far along a step is: it moves PENDING → RUNNING → DONE|FAILED → COMPENSATING →
+ * COMPENSATED|COMPENSATION_FAILED, so a newer view of a step never has a lower rank.
+ */
+export const STEP_STATUS_RANK: Readonly<Record<StepStatus, number>> = {
+  PENDING: 0,
+  RUNNING: 1,
+  DONE: 2,
+  FAILED: 2,
+  COMPENSATING: 3,
+  COMPENSATED: 4,
+  COMPENSATION_FAILED: 4,
+};
+
 export interface StepView {
   status: StepStatus;
   /** The idempotency key of the forward call: `<workflowId>:<step>`. */

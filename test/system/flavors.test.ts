@@ -104,6 +104,24 @@ describe('client script', () => {
     expect(out.join('\n')).toMatch(/reason: car: SoldOutError/);
   });
 
+  it('refuses to cancel a choreographed trip, naming its flavour, and shows the trip as it stands', async () => {
+    const id = randomUUID();
+    expect((await client('book', tripFile(sampleTrip()), '--id', id, '--flavor', 'choreographed', '--wait')).code).toBe(
+      0,
+    );
+    const { code, out, err } = await client('cancel', id);
+    expect(code).toBe(1);
+    expect(err).toEqual([`trip trip-${id} is choreographed: only orchestrated trips can be cancelled`]);
+    expect(out[0]).toBe(`trip trip-${id}: CONFIRMED`);
+    expect((await auditTrip(stack.config, `trip-${id}`)).payment.map((r) => r.status)).toEqual(['CAPTURED']);
+  });
+
+  it.each(['status', 'cancel'])('answers %s of a trip no flavour knows with "no trip"', async (command) => {
+    const id = randomUUID();
+    const answer = await client(command, id).catch((e: unknown) => describeClientError(e));
+    expect(answer).toMatchObject({ exitCode: 1, message: `no trip trip-${id}` });
+  });
+
   it('keeps one trip per id: the same --id booked again attaches, another flavour is refused', async () => {
     const id = randomUUID();
     const file = tripFile(sampleTrip());

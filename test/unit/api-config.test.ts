@@ -26,6 +26,15 @@ describe('API configuration', () => {
     expect(() => loadConfig({ API_TOKENS: spec })).toThrow(/API_TOKENS/);
   });
 
+  it('divides each pair at its last colon, so a token may contain one and empty entries are skipped', () => {
+    const { tokens, problems } = parseApiTokens(' tok:en-1234:alice ,, tok-bob-4567:bob ');
+    expect(problems).toEqual([]);
+    expect([...tokens]).toEqual([
+      ['tok:en-1234', 'alice'],
+      ['tok-bob-4567', 'bob'],
+    ]);
+  });
+
   it('takes the retention from IDEMPOTENCY_RETENTION_HOURS and refuses a non-positive one', () => {
     expect(loadConfig({ IDEMPOTENCY_RETENTION_HOURS: '48' }).api.idempotencyRetentionMs).toBe(48 * 3_600_000);
     expect(() => loadConfig({ IDEMPOTENCY_RETENTION_HOURS: '0' })).toThrow(/IDEMPOTENCY_RETENTION_HOURS/);

@@ -43,6 +43,15 @@ it('summarises each step of a trip as the Web UI shows it', () => {
   });
 });
 
+it('summarises each compensation of a confirmed trip by the trip id alone', () => {
+  expect(SAGA_STEPS.map((d) => d.undoSummaryOf('trip-7'))).toEqual([
+    'Cancel flight of trip-7 (compensation)',
+    'Cancel hotel of trip-7 (compensation)',
+    'Cancel car of trip-7 (compensation)',
+    'Refund payment of trip-7 (compensation)',
+  ]);
+});
+
 describe('each activity calls the route the table names, with the step key', () => {
   const seen: Array<{ path: string; key: string; body: Record<string, unknown> }> = [];
   let server: http.Server;

@@ -53,6 +53,38 @@ const dropHeader = (draft: Draft, name: string) => {
   draft.headers = draft.headers.filter(([n]) => n.toLowerCase() !== name.toLowerCase());
 };
 
+/**
+ * A mutation named after `header` (in lower case) that sets it to a value drawn from `values`, or
+ * drops it when the draw is null; `then` runs afterwards, so its draws come after the pick.
+ */
+function headerMutation(
+  header: string,
+  values: ReadonlyArray<string | null>,
+  then?: (rng: Rng, draft: Draft) => void,
+): Mutation {
+  return {
+    name: header.toLowerCase(),
+    stage: 'text',
+    apply: (rng, d) => {
+      const value = rng.pick(values);
+      if (value === null) dropHeader(d, header);
+      else setHeader(d, header, value);
+      then?.(rng, d);
+    },
+  };
+}
+
+/** A mutation named after `field` that replaces the request's method or query with a value drawn from `values`. */
+function replaceMutation(field: 'method' | 'query', values: readonly string[]): Mutation {
+  return {
+    name: field,
+    stage: 'text',
+    apply: (rng, d) => {
+      d[field] = rng.pick(values);
+    },
+  };
+}
+
 /** A field path of an object value, chosen at random (one or two levels down). */
 function randomField(rng: Rng, value: unknown): [Record<string, unknown>, string] | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
@@ -185,69 +217,39 @@ export const MUTATIONS: Mutation[] = [
     },
   },
   // Headers.
-  {
-    name: 'content-type',
-    stage: 'text',
-    apply: (rng, d) => {
-      const ct = rng.pick([
-        null,
-        '',
-        'text/plain',
-        'application/x-www-form-urlencoded',
-        'multipart/form-data; boundary=x',
-        'application/json; charset=utf-16',
-        'application/json; charset=latin1',
-        'application/jsonx',
-        'application/problem+json',
-        'application/json, text/plain',
-        ';;;',
-        'APPLICATION/JSON',
-        `application/json; ${'p=1;'.repeat(500)}`,
-      ]);
-      if (ct === null) dropHeader(d, 'Content-Type');
-      else setHeader(d, 'Content-Type', ct);
-    },
-  },
-  {
-    name: 'idempotency-key',
-    stage: 'text',
-    apply: (rng, d) => {
-      const v = rng.pick([
-        null,
-        '',
-        '""',
-        '"unterminated',
-        'k'.repeat(256),
-        'a key',
-        'a,b',
-        'é-key',
-        '"a\\"b"',
-        'x'.repeat(255),
-      ]);
-      if (v === null) dropHeader(d, 'Idempotency-Key');
-      else setHeader(d, 'Idempotency-Key', v);
+  headerMutation('Content-Type', [
+    null,
+    '',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/json; charset=utf-16',
+    'application/json; charset=latin1',
+    'application/jsonx',
+    'application/problem+json',
+    'application/json, text/plain',
+    ';;;',
+    'APPLICATION/JSON',
+    `application/json; ${'p=1;'.repeat(500)}`,
+  ]),
+  headerMutation(
+    'Idempotency-Key',
+    [null, '', '""', '"unterminated', 'k'.repeat(256), 'a key', 'a,b', 'é-key', '"a\\"b"', 'x'.repeat(255)],
+    (rng, d) => {
       if (rng.chance(0.2)) d.headers.push(['Idempotency-Key', 'second-key']);
     },
-  },
-  {
-    name: 'authorization',
-    stage: 'text',
-    apply: (rng, d) => {
-      const v = rng.pick([
-        null,
-        '',
-        'Bearer',
-        'Bearer ',
-        'Basic dXNlcjpwYXNz',
-        'Bearer wrong-token',
-        'Bearer a b',
-        `Bearer ${'t'.repeat(8000)}`,
-        'bearer  spaced ',
-      ]);
-      if (v === null) dropHeader(d, 'Authorization');
-      else setHeader(d, 'Authorization', v);
-    },
-  },
+  ),
+  headerMutation('Authorization', [
+    null,
+    '',
+    'Bearer',
+    'Bearer ',
+    'Basic dXNlcjpwYXNz',
+    'Bearer wrong-token',
+    'Bearer a b',
+    `Bearer ${'t'.repeat(8000)}`,
+    'bearer  spaced ',
+  ]),
   {
     name: 'prefer',
     stage: 'text',
@@ -351,46 +353,34 @@ export const MUTATIONS: Mutation[] = [
       ]);
     },
   },
-  {
-    name: 'query',
-    stage: 'text',
-    apply: (rng, d) => {
-      d.query = rng.pick([
-        'tripId=a&tripId=b',
-        'tripId[]=x',
-        'tripId=%00',
-        'tripId=%C0%AF',
-        'tripId=',
-        'status=%C0',
-        'status=CONFIRMED&status=CANCELLED',
-        'status=bogus',
-        '%%%',
-        Array.from({ length: 2000 }, (_, i) => `p${i}=${i}`).join('&'),
-        `tripId=${'t'.repeat(300)}`,
-      ]);
-    },
-  },
+  replaceMutation('query', [
+    'tripId=a&tripId=b',
+    'tripId[]=x',
+    'tripId=%00',
+    'tripId=%C0%AF',
+    'tripId=',
+    'status=%C0',
+    'status=CONFIRMED&status=CANCELLED',
+    'status=bogus',
+    '%%%',
+    Array.from({ length: 2000 }, (_, i) => `p${i}=${i}`).join('&'),
+    `tripId=${'t'.repeat(300)}`,
+  ]),
   // Method.
-  {
-    name: 'method',
-    stage: 'text',
-    apply: (rng, d) => {
-      d.method = rng.pick([
-        'GET',
-        'PUT',
-        'PATCH',
-        'DELETE',
-        'OPTIONS',
-        'HEAD',
-        'TRACE',
-        'PROPFIND',
-        'post',
-        'FOO',
-        'G E T',
-        'POST ',
-      ]);
-    },
-  },
+  replaceMutation('method', [
+    'GET',
+    'PUT',
+    'PATCH',
+    'DELETE',
+    'OPTIONS',
+    'HEAD',
+    'TRACE',
+    'PROPFIND',
+    'post',
+    'FOO',
+    'G E T',
+    'POST ',
+  ]),
   // The webhook signature.
   {
     name: 'signature',
