@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/knex';
 import { IdempotencyStore } from '../idempotency/store';
 import { createHttpApp } from '../http/app';
+import { installHttpMetrics } from '../observability/http-metrics';
 import { requireBearer } from './auth';
 import { notReady } from './problems';
 import { startPurgeJob, type PurgeJob } from '../idempotency/purge-job';
@@ -44,6 +45,8 @@ export const MAX_PREFER_WAIT_SECONDS = 30;
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const { api, temporal } = deps.config;
   const app = createHttpApp({ logger: deps.logger });
+  // Public like /healthz (a scraper presents no token): request counts by route, no trip data.
+  installHttpMetrics(app);
   const store = new IdempotencyStore(deps.db, {
     lockTimeoutMs: api.idempotencyLockTimeoutMs,
     retentionMs: api.idempotencyRetentionMs,

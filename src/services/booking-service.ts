@@ -14,6 +14,7 @@ import { inventoryMigrations } from './booking/migrations';
 import { parseFaults, type Faults } from '../http/faults';
 import { newServiceStats, type ServiceContext, type ServiceStats } from '../http/idempotent-route';
 import { createHttpApp } from '../http/app';
+import { installHttpMetrics } from '../observability/http-metrics';
 import { paymentMigrations, registerPaymentRoutes } from './payment/payment-app';
 import { registerTwoPhaseRoutes } from './two-phase-participant';
 
@@ -51,6 +52,7 @@ export function createServiceContext(deps: BookingServiceDeps): ServiceContext {
 
 export function buildApp(deps: BookingServiceDeps, ctx: ServiceContext = createServiceContext(deps)): FastifyInstance {
   const app = createHttpApp({ logger: deps.logger });
+  installHttpMetrics(app);
   // Keys (tombstones included) are purged once past their retention, like the API's.
   let purgeJob: PurgeJob | undefined;
   app.addHook('onReady', async () => {

@@ -125,7 +125,8 @@ describe('docker-compose.yml', () => {
 
   it('pins every third-party image to a version and never uses temporalio/auto-setup', () => {
     for (const [name, s] of thirdParty) {
-      expect({ name, image: s.image }).toEqual({ name, image: expect.stringMatching(/^[a-z0-9./-]+:[0-9][\w.-]*$/) });
+      // A version tag, `v` first allowed (Prometheus tags its images `v3.1.0`).
+      expect({ name, image: s.image }).toEqual({ name, image: expect.stringMatching(/^[a-z0-9./-]+:v?[0-9][\w.-]*$/) });
       expect(s.image).not.toMatch(/:latest$|auto-setup/);
     }
     const images = thirdParty.map(([, s]) => (s.image ?? '').split(':')[0]);

@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import { openDatabase, type Db } from '../../db/knex';
+import { installHttpMetrics } from '../../observability/http-metrics';
 import { connectNats, streamSettingsFrom } from '../../outbox/nats-stream';
 import { startJetStreamConsumer, type RunningConsumer } from './jetstream-consumer';
 import { notificationsMigrations } from './migrations';
@@ -34,8 +34,8 @@ export async function startNotificationsService(
   });
   let nc: NatsConnection | undefined;
   let consumer: RunningConsumer | undefined;
-  const metrics = new Registry();
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  // The HTTP metrics and the consumer's (notifications_events_rejected_total) on one /metrics.
+  const metrics = installHttpMetrics(app);
   try {
     const address = await app.listen({ host: config.host, port: options.port ?? config.services.notifications.port });
     if (config.natsUrl) {
