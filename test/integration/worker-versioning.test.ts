@@ -148,4 +148,20 @@ it('pins a trip to the build it started on while new trips start on the new curr
   expect(earlyTasks.length).toBeGreaterThanOrEqual(2);
   expect(new Set(earlyTasks)).toEqual(new Set([`${deploymentName}.build-a`]));
   expect(new Set(await taskBuildIds(late))).toEqual(new Set([`${deploymentName}.build-b`]));
+
+  // The check before retiring build A (docs/workflow-changes.md): its open runs, by visibility.
+  const openOnA = `TemporalWorkerDeploymentVersion = '${deploymentName}:build-a' AND ExecutionStatus = 'Running'`;
+  expect(await eventuallyCount(openOnA, 1)).toBe(1);
+  await early.terminate('drained by hand in the test');
+  expect(await eventuallyCount(openOnA, 0)).toBe(0);
 }, 240_000);
+
+/** The count of runs matching a visibility query, polled until it is `expected` (visibility lags a little). */
+async function eventuallyCount(query: string, expected: number): Promise<number> {
+  let count = -1;
+  for (let attempt = 0; attempt < 120 && count !== expected; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 250));
+    count = (await env.client.workflow.count(query)).count;
+  }
+  return count;
+}
