@@ -3,6 +3,9 @@
  * integration stack: a confirmed trip, compensations at two steps, a user cancel and the
  * cancellation of a confirmed trip.
  * Run after a deliberate, versioned change to the workflow: `npx tsx scripts/record-histories.ts`.
+ * It overwrites the unprefixed files: first keep the previous version's under a prefix
+ * (`git mv confirmed.json v3-<what-it-was>-confirmed.json`, …) so they go on replaying
+ * (docs/workflow-changes.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';

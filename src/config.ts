@@ -116,6 +116,19 @@ export const envSchema = z.object({
   WORKER_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** The worker's Prometheus endpoint (Temporal runtime + trip_* metrics); 0 turns it off. */
   WORKER_METRICS_PORT: portOrOff.default(9464),
+  /**
+   * Worker Versioning (docs/workflow-changes.md): the worker's Worker Deployment and Build ID, set
+   * together; unset = an unversioned worker (any worker of the task queue takes any task).
+   */
+  WORKER_DEPLOYMENT_NAME: optionalString.refine((v) => v === undefined || /^(?!.*__)[A-Za-z0-9_-]{1,200}$/.test(v), {
+    // The server refuses '.' and ':' (version delimiters) and reserves '__'.
+    message: 'letters, digits, _ and - only, no __',
+  }),
+  WORKER_BUILD_ID: optionalString.refine((v) => v === undefined || /^[\x21-\x7e]{1,200}$/.test(v), {
+    message: 'visible characters only, at most 200',
+  }),
+  /** The versioning behaviour of the workflows of a versioned worker (PINNED: a run ends on the build it started on). */
+  WORKER_VERSIONING_BEHAVIOR: z.enum(['PINNED', 'AUTO_UPGRADE']).default('PINNED'),
   /** The two-phase-commit coordinator (`npm run coordinator`, docs/two-phase-commit.md). */
   TWOPHASE_PORT: port.default(4006),
   TWOPHASE_URL: optionalUrl(['http://', 'https://']),
@@ -169,10 +182,19 @@ export interface Config {
     connectTimeoutMs: number;
     metricsPort: number;
     prebuiltBundle: boolean;
+    /** Worker Versioning: this worker's Worker Deployment Version; undefined = unversioned. */
+    deployment?: WorkerDeploymentConfig;
   };
   twophase: TwoPhaseConfig;
   codec: CodecConfig;
   notifications: { opsEmail: string };
+}
+
+/** A versioned worker's Worker Deployment Version and the default versioning behaviour of its workflows. */
+export interface WorkerDeploymentConfig {
+  name: string;
+  buildId: string;
+  defaultBehavior: 'PINNED' | 'AUTO_UPGRADE';
 }
 
 /** The two-phase-commit coordinator: where it listens, how often it recovers, how long a prepare may take. */
@@ -324,6 +346,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (natsWays > 1) problems.push('NATS_USER/NATS_PASSWORD, NATS_TOKEN and NATS_CREDS are alternatives: set one');
   if (Boolean(e.NATS_USER) !== Boolean(e.NATS_PASSWORD))
     problems.push('NATS_USER and NATS_PASSWORD must be set together');
+  if (Boolean(e.WORKER_DEPLOYMENT_NAME) !== Boolean(e.WORKER_BUILD_ID))
+    problems.push('WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID must be set together');
   if (e.NATS_CREDS && !fs.existsSync(e.NATS_CREDS)) problems.push(`NATS_CREDS: file not found: ${e.NATS_CREDS}`);
   const outboxSources = (e.OUTBOX_SOURCES ?? 'flight,hotel,car,payment,api')
     .split(',')
@@ -419,6 +443,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutMs: e.WORKER_CONNECT_TIMEOUT_MS,
       metricsPort: e.WORKER_METRICS_PORT,
       prebuiltBundle: e.NODE_ENV === 'production',
+      deployment:
+        e.WORKER_DEPLOYMENT_NAME && e.WORKER_BUILD_ID
+          ? {
+              name: e.WORKER_DEPLOYMENT_NAME,
+              buildId: e.WORKER_BUILD_ID,
+              defaultBehavior: e.WORKER_VERSIONING_BEHAVIOR,
+            }
+          : undefined,
     },
     twophase: {
       ...endpoint(e.TWOPHASE_PORT, e.TWOPHASE_URL),

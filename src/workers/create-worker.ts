@@ -22,6 +22,25 @@ export function usesPrebuiltBundle(config: Pick<Config, 'worker'>): boolean {
   return config.worker.prebuiltBundle && fs.existsSync(WORKFLOW_BUNDLE_PATH);
 }
 
+/**
+ * Worker Versioning: a worker with WORKER_DEPLOYMENT_NAME/WORKER_BUILD_ID polls as that Worker
+ * Deployment Version and gets only the tasks the server routes to it (docs/workflow-changes.md);
+ * without them it is unversioned, as before.
+ */
+export function workerDeploymentOptions(
+  config: Pick<Config, 'worker'>,
+): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  const deployment = config.worker.deployment;
+  if (deployment === undefined) return {};
+  return {
+    workerDeploymentOptions: {
+      version: { deploymentName: deployment.name, buildId: deployment.buildId },
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: deployment.defaultBehavior,
+    },
+  };
+}
+
 export interface TripWorker {
   worker: Worker;
   connection: NativeConnection;
@@ -74,6 +93,7 @@ export async function createTripWorker(config: Config, overrides: Partial<Worker
         tripRecorder: (view, request, principal) => recordTripOutcome(apiDb, view, request, principal),
       }),
       interceptors: { activity: [stepMetricsInterceptor] },
+      ...workerDeploymentOptions(config),
       ...overrides,
     });
     return { worker, connection, apiDb };

@@ -50,6 +50,9 @@ export async function runWorkerProcess(config: Config, overrides: Partial<Worker
       temporal: config.temporal.address,
       namespace: config.temporal.namespace,
       prebuiltBundle: usesPrebuiltBundle(config),
+      deploymentVersion: config.worker.deployment
+        ? `${config.worker.deployment.name}.${config.worker.deployment.buildId}`
+        : 'unversioned',
       healthPort: health?.port ?? null,
       metrics: metricsUrl ?? null,
     });

@@ -16,9 +16,7 @@ import type { Activities } from '../activities';
 import { stepDef, type StepName } from '../shared/saga-steps';
 import type { TripRequest } from '../shared/trip';
 import { compensationStep, forwardLocalStep, forwardStep, recordLocalStep } from './activity-options';
-
-export const LOCAL_STEPS_PATCH = 'forward-steps-as-local-activities';
-export const REGULAR_STEPS_PATCH = 'forward-steps-as-regular-activities-again';
+import { LOCAL_STEPS_PATCH, REGULAR_STEPS_PATCH } from './patches';
 
 /**
  * Whether this run calls its forward steps as local activities: only a run recorded under
