@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
+import { Registry } from 'prom-client';
 import { openDatabase } from '../src/db/knex';
 import { PROJECT_ROOT } from '../src/dev/project-root';
 import { appendEvent } from '../src/outbox/append-event';
@@ -63,7 +64,13 @@ async function main(): Promise<void> {
   const outbox = await openDatabase('payment', { dataDir, databaseUrl }, { migrations: paymentMigrations });
   const inbox = await openDatabase('notifications', { dataDir, databaseUrl }, { migrations: notificationsMigrations });
   const nc = await connectNats(natsUrl, 'bench-consumer');
-  const consumer = await startJetStreamConsumer(nc, { ...settings, db: inbox });
+  const metrics = new Registry();
+  const consumer = await startJetStreamConsumer(nc, { ...settings, db: inbox, metrics });
+  const rejected = async () =>
+    ((await metrics.getSingleMetric('notifications_events_rejected_total')?.get())?.values ?? []).reduce(
+      (sum, v) => sum + v.value,
+      0,
+    );
   const relays = new Set<ReturnType<typeof spawnUntil>['proc']>();
 
   /** Starts `npm run relay`'s entry point on the bench's outbox; resolves once it listens. */
@@ -80,6 +87,8 @@ async function main(): Promise<void> {
         OUTBOX_STREAM: settings.stream,
         OUTBOX_SUBJECT_PREFIX: settings.subjectPrefix,
         OUTBOX_BATCH_SIZE: String(batchSize),
+        // The consumer accepts only events signed with its secret (src/outbox/event-signature.ts).
+        WEBHOOK_SECRET: settings.signingSecret,
         RELAY_METRICS_PORT: '0',
       },
       ready: 'outbox relay started',
@@ -153,6 +162,9 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 3_600_000;
     while (!(await probe())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      // A relay signing with another secret would leave the bench waiting for ever.
+      if ((await rejected()) > 0)
+        throw new Error(`the consumer rejected events (bad relay signature) waiting for ${what}`);
       await sleep(20);
     }
     return Date.now();
