@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { NewOutboxEvent } from './event';
 import { dialectOf } from '../db/knex';
+import { currentTraceparent } from '../observability/trace-context';
 import { NOTIFY_SETTING, OUTBOX_CHANNEL, OUTBOX_TABLE } from './outbox-table';
 
 /**
@@ -27,6 +28,7 @@ export async function appendEvent(
     created_at: Date.now(),
     attempts: 0,
     next_attempt_at: 0,
+    traceparent: currentTraceparent() ?? null,
   });
   // On PostgreSQL the table's statement trigger wakes an idle relay at commit (outbox-table.ts).
   return eventId;
