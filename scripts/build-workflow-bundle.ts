@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { WORKFLOW_TRACING_MODULES } from '../src/observability/tracing';
 import { WORKFLOW_BUNDLE_PATH } from '../src/workers/create-worker';
 
 async function main(): Promise<void> {
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../src/workflows'),
+    workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
     logger: new DefaultLogger('WARN'),
   });
   fs.mkdirSync(path.dirname(out), { recursive: true });

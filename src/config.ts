@@ -138,6 +138,12 @@ export const envSchema = z.object({
   TWOPHASE_TEST_CRASH: z.enum(['none', 'after-prepare', 'after-decision']).default('none'),
   /** Where the notifications service emails trips that need a human (TripNeedsAttention). */
   OPS_EMAIL: z.email().default(DEFAULT_OPS_EMAIL),
+  /** OpenTelemetry tracing (docs/tracing.md): off unless an OTLP endpoint or an exporter is named. */
+  OTEL_TRACES_EXPORTER: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['otlp', 'console', 'none']).optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http://', 'https://']),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl(['http://', 'https://']),
+  OTEL_EXPORTER_OTLP_HEADERS: optionalString,
+  OTEL_SERVICE_NAME: optionalString,
 });
 
 export interface ServiceEndpoint {
@@ -188,6 +194,18 @@ export interface Config {
   twophase: TwoPhaseConfig;
   codec: CodecConfig;
   notifications: { opsEmail: string };
+  tracing: TracingConfig;
+}
+
+/** Where spans go (src/observability/tracing.ts); `exporter: 'none'` = tracing off. */
+export interface TracingConfig {
+  exporter: 'otlp' | 'console' | 'none';
+  /** The OTLP/HTTP traces URL (`…/v1/traces`). */
+  url: string;
+  /** Sent with every export (an observability vendor's API key). */
+  headers: Record<string, string>;
+  /** OTEL_SERVICE_NAME; each process names itself when unset (`trip-saga-worker`, …). */
+  serviceName?: string;
 }
 
 /** A versioned worker's Worker Deployment Version and the default versioning behaviour of its workflows. */
@@ -460,5 +478,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     codec: { keys: payloadKeys.keys, allowUiOrigin: e.CODEC_ALLOW_UI_ORIGIN === '1' },
     notifications: { opsEmail: e.OPS_EMAIL },
+    tracing: tracingConfig(e),
   };
+}
+
+/** The OTEL_* variables as the OpenTelemetry specification reads them, off unless asked for. */
+function tracingConfig(e: z.infer<typeof envSchema>): TracingConfig {
+  const endpoint = e.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/$/, '');
+  const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${endpoint ?? 'http://localhost:4318'}/v1/traces`;
+  const asked = e.OTEL_TRACES_EXPORTER ?? (endpoint || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'otlp' : 'none');
+  const headers: Record<string, string> = {};
+  for (const pair of (e.OTEL_EXPORTER_OTLP_HEADERS ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at > 0) headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  return { exporter: asked, url, headers, serviceName: e.OTEL_SERVICE_NAME };
 }

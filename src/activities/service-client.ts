@@ -3,6 +3,8 @@
  * and the translation of its outcome into what Temporal should do (retry, or fail for good).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import type { Span } from '@opentelemetry/api';
+import { SpanKind, withSpan, withTraceHeaders } from '../observability/trace-context';
 import { ERROR_CODE_TO_FAILURE, FailureType } from '../shared/failures';
 
 /** Retryable: the service could not be reached or did not answer in time. */
@@ -23,17 +25,24 @@ interface Problem {
   detail?: string;
 }
 
-export async function postIdempotent<T>(call: ServiceCall): Promise<T> {
+/** One POST to a service in a client span whose `traceparent` the service continues. */
+export function postIdempotent<T>(call: ServiceCall): Promise<T> {
+  const attributes = { 'http.request.method': 'POST', 'url.full': call.url, 'peer.service': call.service };
+  return withSpan(`POST ${call.service}`, { kind: SpanKind.CLIENT, attributes }, (span) => post<T>(call, span));
+}
+
+async function post<T>(call: ServiceCall, span: Span): Promise<T> {
   const signals = [AbortSignal.timeout(call.timeoutMs), ...(call.signal ? [call.signal] : [])];
   let response: Response;
   let text: string;
   try {
     response = await fetch(call.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': call.idempotencyKey },
+      headers: withTraceHeaders({ 'content-type': 'application/json', 'idempotency-key': call.idempotencyKey }),
       body: JSON.stringify(call.body),
       signal: AbortSignal.any(signals),
     });
+    span.setAttribute('http.response.status_code', response.status);
     text = await response.text();
   } catch (err) {
     // A dropped connection or a timeout: the service may or may not have committed. The retry

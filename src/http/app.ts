@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './framework-errors';
 import { installJsonParser } from './json-body';
+import { installRequestTracing } from './request-tracing';
 
 export interface HttpAppOptions {
   logger?: boolean | { level: string };
@@ -19,5 +20,6 @@ export function createHttpApp(options: HttpAppOptions = {}): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   installJsonParser(app);
   installProblemHandlers(app);
+  installRequestTracing(app);
   return app;
 }

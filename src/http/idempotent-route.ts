@@ -5,7 +5,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Knex } from 'knex';
+import { dialectOf } from '../db/knex';
 import { fingerprintOf } from '../idempotency/fingerprint';
+import { withSpan } from '../observability/trace-context';
 import { parseIdempotencyKey } from '../idempotency/key';
 import type { ClaimRequest, IdempotencyStore, StoredResponse } from '../idempotency/store';
 import { type Faults, injectedDelay, roll } from './faults';
@@ -36,6 +38,8 @@ export interface IdempotentHandler<T> {
   /** Does the work inside the transaction; a thrown HttpProblem below 500 is the stored outcome. */
   execute(input: T, trx: Knex.Transaction, key: string): Promise<{ status: number; body: unknown }>;
 }
+
+const dbSystemOf = (db: Knex) => (dialectOf(db) === 'pg' ? 'postgresql' : 'sqlite');
 
 export const REPLAYED_HEADER = 'idempotent-replayed';
 
@@ -71,10 +75,17 @@ export async function handleIdempotent<T>(
   const path = request.routeOptions.url ?? request.url;
   const fingerprint = fingerprintOf(request.method, path, request.body);
 
-  const outcome = await ctx.db.transaction((trx) =>
-    executeOnce(ctx, trx, { scope: ctx.scope, key, method: request.method, path, fingerprint }, (inner) =>
-      handler.execute(input, inner, key),
-    ),
+  const claim = { scope: ctx.scope, key, method: request.method, path, fingerprint };
+  const outcome = await withSpan(
+    'db transaction',
+    { attributes: { 'db.system': dbSystemOf(ctx.db) } },
+    async (span) => {
+      const done = await ctx.db.transaction((trx) =>
+        executeOnce(ctx, trx, claim, (inner) => handler.execute(input, inner, key)),
+      );
+      span.setAttribute('idempotency.replayed', done.replayed);
+      return done;
+    },
   );
 
   if (outcome.replayed) ctx.stats.replayed++;

@@ -7,12 +7,15 @@
  * wait behind it, unacked but kept from redelivery, while other aggregates flow on. A message
  * without the relay's signature (src/outbox/event-signature.ts) is terminated unapplied.
  */
+import type { Context } from '@opentelemetry/api';
 import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { aggregateKey, type EventEnvelope } from '../outbox/event';
 import { verifyEventSignature } from '../outbox/event-signature';
 import { ensureStream, type StreamSettings } from '../outbox/nats-stream';
+import { extractFrom } from '../observability/trace-context';
+import { endApplySpan, startApplySpan, withApplySpan } from './apply-span';
 
 /** The wire envelope as a consumer validates it. */
 /** A string column's value: PostgreSQL refuses NUL in text, so it is a 400 here, not a 500 there. */
@@ -72,6 +75,8 @@ interface Delivery {
   m: JsMsg;
   event: EventEnvelope;
   key: string;
+  /** The relay's publish span, from the message's `traceparent` header: the parent of its apply span. */
+  trace: Context;
 }
 
 /**
@@ -167,7 +172,7 @@ export async function startDurableConsumer(
       }
       if (stopping.signal.aborted) return; // unacked: redelivered in stream order after ack_wait
       try {
-        settle(first, await options.apply(first.event));
+        settle(first, await withApplySpan(first.event, first.trace, () => options.apply(first.event)));
         held.shift();
         delay = retry.baseMs;
       } catch (err) {
@@ -196,7 +201,7 @@ export async function startDurableConsumer(
   const applyOne = async (d: Delivery) => {
     if (stalled.has(d.key)) return stall(d);
     try {
-      settle(d, await options.apply(d.event));
+      settle(d, await withApplySpan(d.event, d.trace, () => options.apply(d.event)));
     } catch (err) {
       options.logger?.warn({ err, seq: d.m.seq, eventId: d.event.id }, 'event failed; holding its aggregate');
       stall(d);
@@ -210,11 +215,18 @@ export async function startDurableConsumer(
       return false;
     });
     if (ready.length === 0) return;
+    // One apply span per event, each in its own trip's trace, all covering the one transaction.
+    const spans = ready.map((d) => startApplySpan(d.event, d.trace));
     try {
       const outcomes = await applyEvents(ready.map((d) => d.event));
-      ready.forEach((d, i) => settle(d, outcomes[i] ?? 'applied'));
+      ready.forEach((d, i) => {
+        const outcome = outcomes[i] ?? 'applied';
+        settle(d, outcome);
+        endApplySpan(spans[i] as (typeof spans)[number], outcome);
+      });
       return;
     } catch (err) {
+      for (const span of spans) endApplySpan(span, undefined, err);
       options.logger?.warn({ err, events: ready.length }, 'batch failed; applying its events one by one');
     }
     // One by one, in order: the event that fails stalls its aggregate, and its later events
@@ -250,7 +262,12 @@ export async function startDurableConsumer(
     for await (const m of messages) {
       const event = acceptMessage(m, options, options.logger, options.onRejected);
       if (!event) continue;
-      const d: Delivery = { m, event, key: aggregateKey(event.aggregateType, event.aggregateId) };
+      const d: Delivery = {
+        m,
+        event,
+        key: aggregateKey(event.aggregateType, event.aggregateId),
+        trace: extractFrom(m.headers),
+      };
       if (batched) {
         pending.push(d);
         pump(batched);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { NewOutboxEvent } from './event';
 import { dialectOf } from '../db/knex';
+import { currentTraceparent } from '../observability/trace-context';
 import { NOTIFY_SETTING, OUTBOX_CHANNEL, OUTBOX_TABLE } from './outbox-table';
 
 /**
@@ -16,6 +17,7 @@ export async function appendEvent(
   options: { notify?: boolean } = {},
 ): Promise<string> {
   const eventId = event.eventId ?? randomUUID();
+  const traceparent = currentTraceparent();
   if (options.notify === false && dialectOf(trx) === 'pg')
     await trx.raw(`SELECT set_config('${NOTIFY_SETTING}', 'off', true)`);
   await trx(OUTBOX_TABLE).insert({
@@ -27,6 +29,8 @@ export async function appendEvent(
     created_at: Date.now(),
     attempts: 0,
     next_attempt_at: 0,
+    // Only with tracing on: with it off the insert is the one a database not yet migrated takes.
+    ...(traceparent && { traceparent }),
   });
   // On PostgreSQL the table's statement trigger wakes an idle relay at commit (outbox-table.ts).
   return eventId;

@@ -36,6 +36,8 @@ export interface OutboxRow {
   last_error: string | null;
   next_attempt_at: number;
   parked_at: number | null;
+  /** The appending span's W3C trace context; not part of the envelope (transports carry it as a header). */
+  traceparent?: string | null;
 }
 
 export function envelopeOf(source: string, row: OutboxRow): EventEnvelope {

@@ -95,5 +95,16 @@ export const outboxClaimMigration: Migration = {
   },
 };
 
+/**
+ * The W3C `traceparent` of the span that appended the event (null while tracing is off): the
+ * relay publishes the event as that span's child, so a trip's trace runs on to its consumers.
+ */
+export const outboxTraceparentMigration: Migration = {
+  name: '0102_outbox_traceparent',
+  async up(db) {
+    await db.schema.alterTable(OUTBOX_TABLE, (t) => t.string('traceparent', 128).nullable());
+  },
+};
+
 /** Every migration of the outbox, in order: append these to a database's migration list. */
-export const outboxMigrations: Migration[] = [outboxMigration, outboxClaimMigration];
+export const outboxMigrations: Migration[] = [outboxMigration, outboxClaimMigration, outboxTraceparentMigration];

@@ -16,9 +16,11 @@ import { connectClient } from '../temporal/connection';
 import { payloadCodecFor } from '../temporal/data-converter';
 import { openApiDatabase } from '../trips/trip-records';
 import { buildApp } from '../api/app';
+import { startTracing } from '../observability/tracing';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const tracing = startTracing(config, 'api');
   if (config.api.tokens.size === 0) console.warn('API_TOKENS is empty: every trip request will be answered 401');
   let db: Db | undefined;
   let client: Client | undefined;
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
     await nc?.close();
     await client?.connection.close();
     await db?.destroy();
+    await tracing?.shutdown();
   }
 }
 

@@ -5,9 +5,11 @@
  */
 import { loadConfig } from '../config';
 import { startNotificationsService } from '../services/notifications/notifications-service';
+import { startTracing } from '../observability/tracing';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const tracing = startTracing(config, 'notifications');
   const service = await startNotificationsService(config, { logger: { level: config.logLevel } });
   console.log(
     JSON.stringify({
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
   );
   const stop = async () => {
     await service.close().catch((err) => console.error(err));
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { BOOKING_SERVICES, loadConfig, type BookingServiceName } from '../config';
 import { openDatabase } from '../db/knex';
 import type { Migration } from '../db/migrations';
+import { startTracing } from '../observability/tracing';
 import { startMetricsServer } from '../relay/metrics-server';
 import { streamSettingsFrom } from '../outbox/nats-stream';
 import { createNatsTransport } from '../relay/nats-transport';
@@ -26,6 +27,7 @@ function migrationsOf(source: string): Migration[] {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const tracing = startTracing(config, 'relay');
   const logger = pino({ level: config.logLevel, base: { process: 'relay', pid: process.pid } });
   const sources: RelaySource[] = [];
   let transport: Transport | undefined;
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
   } finally {
     await transport?.close();
     await Promise.allSettled(sources.map((s) => s.db.destroy()));
+    await tracing?.shutdown();
   }
 }
 

@@ -9,9 +9,11 @@ import { BOOKING_SERVICES, loadConfig, type BookingServiceName } from '../config
 import type { RunningConsumer } from '../inbox/jetstream-consumer';
 import { connectNats, streamSettingsFrom } from '../outbox/nats-stream';
 import { startBookingService, type RunningService } from '../services/booking-service';
+import { startTracing } from '../observability/tracing';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const tracing = startTracing(config, 'services');
   const wanted = process.argv.slice(2);
   for (const name of wanted) {
     if (!(BOOKING_SERVICES as readonly string[]).includes(name)) {
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
     await Promise.allSettled(participants.map((p) => p.stop()));
     await nc?.close();
     await Promise.allSettled(running.map((s) => s.close()));
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

@@ -5,9 +5,11 @@
  */
 import { loadConfig } from '../config';
 import { startCoordinator } from '../twophase/start-coordinator';
+import { startTracing } from '../observability/tracing';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const tracing = startTracing(config, 'coordinator');
   const running = await startCoordinator(config, {
     logger: { level: config.logLevel },
     log: (msg, err) => console.error(msg, err),
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
     await stopped;
   } finally {
     await running.close();
+    await tracing?.shutdown();
   }
 }
 

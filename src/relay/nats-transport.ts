@@ -1,10 +1,12 @@
 /**
  * Publishes events to JetStream with the event id as `Nats-Msg-Id` (the broker drops repeats),
- * each signed (`Outbox-Signature`) so the consumer can tell them from anyone else's.
+ * each signed (`Outbox-Signature`) so the consumer can tell them from anyone else's, with the
+ * publish span's `traceparent` header (docs/tracing.md).
  */
 import type { NatsConnection } from 'nats';
 import type { EventEnvelope } from '../outbox/event';
 import { signedEventHeaders } from '../outbox/event-signature';
+import { injectInto } from '../observability/trace-context';
 import { connectNats, ensureStream, subjectFor, type StreamSettings } from '../outbox/nats-stream';
 import type { Transport } from './transport';
 
@@ -32,10 +34,12 @@ export async function createNatsTransport(
     connection: nc,
     async publish(event: EventEnvelope) {
       const body = JSON.stringify(event);
+      const headers = signedEventHeaders(settings.signingSecret, body);
+      injectInto(headers);
       await js.publish(subjectFor(settings.subjectPrefix, event.aggregateType), encoder.encode(body), {
         msgID: event.id,
         timeout: options.timeoutMs ?? 5000,
-        headers: signedEventHeaders(settings.signingSecret, body),
+        headers,
       });
     },
     async close() {

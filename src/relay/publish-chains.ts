@@ -4,6 +4,7 @@
  * only after the previous one was acknowledged, so a failure can never let a later event of its
  * aggregate overtake it.
  */
+import { contextFromTraceparent, SpanKind, withSpan } from '../observability/trace-context';
 import { envelopeOf, type OutboxRow } from '../outbox/event';
 import type { PublishOutcome } from './mark-batch';
 import { isTransientFailure, type Transport } from './transport';
@@ -26,6 +27,22 @@ function semaphore(size: number) {
       else free += 1;
     },
   };
+}
+
+/** One event in a producer span, the child of the span that appended it (its stored `traceparent`). */
+function publishRow(source: string, row: OutboxRow, transport: Transport): Promise<void> {
+  const attributes = {
+    'messaging.system': transport.name,
+    'messaging.operation.type': 'send',
+    'messaging.message.id': row.event_id,
+    'outbox.source': source,
+    'outbox.event_type': row.event_type,
+  };
+  return withSpan(
+    `publish ${row.event_type}`,
+    { kind: SpanKind.PRODUCER, parent: contextFromTraceparent(row.traceparent), attributes },
+    () => transport.publish(envelopeOf(source, row)),
+  );
 }
 
 export interface PublishHooks {
@@ -53,7 +70,7 @@ export async function publishChains(
       for (const row of chain) {
         await slots.acquire();
         try {
-          await transport.publish(envelopeOf(source, row));
+          await publishRow(source, row, transport);
           outcomes.push({ seq: row.seq, ok: true });
           acked += 1;
           hooks.onAck?.(acked);

@@ -1,5 +1,6 @@
 /** The embedded default transport: one signed HTTP POST per event to the notifications service. */
 import type { EventEnvelope } from '../outbox/event';
+import { withTraceHeaders } from '../observability/trace-context';
 import { TransientPublishError, type Transport } from './transport';
 import { SIGNATURE_HEADER, signWebhook, WEBHOOK_PATH } from '../outbox/webhook-signature';
 
@@ -18,7 +19,10 @@ export function createWebhookTransport(options: {
       const body = JSON.stringify(event);
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(options.secret, body) },
+        headers: withTraceHeaders({
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signWebhook(options.secret, body),
+        }),
         body,
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });

@@ -1,6 +1,7 @@
 /** Connection settings for any Temporal cluster: the dev server, self-hosted with mTLS, or Temporal Cloud. */
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 import { dataConverterFor } from './data-converter';
@@ -26,10 +27,16 @@ export function connectionOptions(config: Config) {
 }
 
 /**
- * A Temporal client for the configured namespace, with the payload codec (PAYLOAD_KEYS). Close it
- * with `client.connection.close()`.
+ * A Temporal client for the configured namespace, with the payload codec (PAYLOAD_KEYS) and the
+ * trace context passed on to the workflows it starts, signals and updates (docs/tracing.md).
+ * Close it with `client.connection.close()`.
  */
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10 seconds' });
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
 }

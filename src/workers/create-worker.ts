@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../dev/project-root';
 import { connectionOptions } from '../temporal/connection';
 import { dataConverterFor } from '../temporal/data-converter';
 import { stepMetricsInterceptor } from '../observability/step-metrics';
+import { activityTracingInterceptor, WORKFLOW_TRACING_MODULES, workflowTracingSinks } from '../observability/tracing';
 import type { Db } from '../db/knex';
 import { recordTripOutcome } from '../trips/trip-outcome';
 import { openApiDatabase } from '../trips/trip-records';
@@ -92,7 +93,13 @@ export async function createTripWorker(config: Config, overrides: Partial<Worker
         },
         tripRecorder: (view, request, principal) => recordTripOutcome(apiDb, view, request, principal),
       }),
-      interceptors: { activity: [stepMetricsInterceptor] },
+      // The workflow's tracing interceptors are in every bundle (the prebuilt one too): with
+      // tracing off their spans go to a no-op sink.
+      interceptors: {
+        activity: [stepMetricsInterceptor, activityTracingInterceptor],
+        ...(useBundle ? {} : { workflowModules: WORKFLOW_TRACING_MODULES }),
+      },
+      sinks: workflowTracingSinks(),
       ...workerDeploymentOptions(config),
       ...overrides,
     });

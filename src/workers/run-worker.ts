@@ -8,10 +8,12 @@ import type { Config } from '../config';
 import { startHealthServer, type HealthServer } from '../http/health-server';
 import { createLogger } from '../observability/logger';
 import { installWorkerRuntime } from '../observability/worker-runtime';
+import { startTracing } from '../observability/tracing';
 import { createTripWorker, usesPrebuiltBundle } from './create-worker';
 
 export async function runWorkerProcess(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<void> {
   // JSON lines through pino; the SDK's own lines (with workflowId/runId) join the same stream.
+  const tracing = startTracing(config, 'worker');
   const logger = createLogger(config, 'worker');
   const log = ({ msg, ...fields }: Record<string, unknown>) => logger.info(fields, String(msg));
   // The process owns its signals (instead of the SDK's default hook) so the drain is explicit and logged.
@@ -62,5 +64,6 @@ export async function runWorkerProcess(config: Config, overrides: Partial<Worker
     await health?.close();
     await connection.close();
     await apiDb.destroy();
+    await tracing?.shutdown();
   }
 }

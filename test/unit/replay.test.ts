@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { WORKFLOW_TRACING_MODULES, workflowTracingSinks } from '../../src/observability/tracing';
 import { WORKFLOW_PATCHES } from '../../src/workflows/patches';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -39,6 +40,17 @@ it.each(files)('replays %s deterministically', async (file) => {
   await expect(
     Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, load(file), `replay-${file}`),
   ).resolves.toBeUndefined();
+});
+
+// Workers carry the tracing interceptors (src/workers/create-worker.ts); runs recorded before them
+// must still replay with them.
+it.each(files)('replays %s deterministically with the tracing interceptors', async (file) => {
+  const options = {
+    workflowsPath: require.resolve('../../src/workflows'),
+    interceptors: { workflowModules: WORKFLOW_TRACING_MODULES },
+    sinks: workflowTracingSinks(),
+  };
+  await expect(Worker.runReplayHistory(options, load(file), `replay-traced-${file}`)).resolves.toBeUndefined();
 });
 
 describe('patches', () => {

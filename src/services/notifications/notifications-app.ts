@@ -11,6 +11,7 @@ import { createHttpApp } from '../../http/app';
 import { tripIdSchema } from '../../http/common-schemas';
 import { exceedsJsonDepth, jsonTooDeep } from '../../http/json-body';
 import { badRequest, HttpProblem } from '../../http/problem';
+import { withApplySpan } from '../../inbox/apply-span';
 import { applyEvent, envelopeSchema } from './apply-event';
 
 export interface NotificationsDeps {
@@ -66,7 +67,10 @@ export function buildNotificationsApp(deps: NotificationsDeps): FastifyInstance 
       if (exceedsJsonDepth(json)) throw jsonTooDeep();
       const event = envelopeSchema.safeParse(json);
       if (!event.success) throw badRequest('invalid event envelope', describeIssues(event.error));
-      return { eventId: event.data.id, outcome: await applyEvent(deps.db, event.data, { opsEmail: deps.opsEmail }) };
+      const outcome = await withApplySpan(event.data, undefined, () =>
+        applyEvent(deps.db, event.data, { opsEmail: deps.opsEmail }),
+      );
+      return { eventId: event.data.id, outcome };
     });
   });
 
