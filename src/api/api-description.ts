@@ -77,10 +77,15 @@ export interface ApiDescriptionOptions {
 
 export function apiDescription(options: ApiDescriptionOptions): ApiDescription {
   const tripIdParam = z.object({ tripId: z.string().min(1).max(options.maxParamLength).regex(VISIBLE_ASCII) });
+  const byTripId = { tripId: '$response.body#/tripId' };
   const trip = (description: string, headers: Record<string, string> = {}) => ({
     description,
     schema: tripResourceSchema,
     headers: { ...replayHeaders, ...headers },
+    links: {
+      getTrip: { operationId: 'getTrip', parameters: byTripId },
+      cancelTrip: { operationId: 'cancelTrip', parameters: byTripId },
+    },
   });
   const started = { location: 'the trip', 'preference-applied': 'the wait honoured, when one was asked for' };
   const operations: OperationDoc[] = [

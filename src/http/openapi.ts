@@ -30,6 +30,8 @@ export interface SuccessDoc {
   /** Another media type than application/json (its body is then a string). */
   contentType?: string;
   headers?: Record<string, string>;
+  /** OpenAPI links: operations whose parameters come from this answer (`$response.body#/tripId`). */
+  links?: Record<string, { operationId: string; parameters: Record<string, string> }>;
 }
 
 /** One operation, as its route registers it. */
@@ -159,6 +161,7 @@ function operation(op: OperationDoc, unauthorized: HttpProblem | undefined): Jso
           }
         : {}),
       ...(r.schema || r.contentType ? { content: { [media]: { schema } } } : {}),
+      ...(r.links ? { links: r.links } : {}),
     };
   }
   const params = parameters(op);
