@@ -82,7 +82,8 @@ function runSchemathesis(baseUrl: string, extra: string[] = []): Promise<{ code:
   ];
   return new Promise((resolve, reject) => {
     // Asynchronous: the trip API answering it runs in this very process.
-    const child = spawn(schemathesis, args, { env: { ...process.env, NO_COLOR: '1', COLUMNS: '160' } });
+    // In the test's temp dir: schemathesis keeps a crash cache (.schemathesis/) in its working directory.
+    const child = spawn(schemathesis, args, { cwd: dataDir, env: { ...process.env, NO_COLOR: '1', COLUMNS: '160' } });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
