@@ -47,6 +47,8 @@ export const envSchema = z.object({
   PYTHON: z.string().min(1).default('python3'),
   /** Where a `temporal` / `temporal-test-server` already installed is looked for. */
   PATH: z.string().default(''),
+  /** The schemathesis binary of the API contract test; else one on PATH, else PyPI's in .tools/venv. */
+  SCHEMATHESIS_PATH: optionalString,
   /** `production`: a worker loads the prebuilt workflow bundle (dist/workflow-bundle.js) when there is one. */
   NODE_ENV: z.string().default('development'),
   DATA_DIR: z.string().default('.data'),
@@ -166,7 +168,7 @@ export interface Config {
     testServerPath?: string;
   };
   /** What the Temporal binary resolver (src/dev/temporal-binaries.ts) needs besides the explicit paths. */
-  tools: { python: string; searchPath: string };
+  tools: { python: string; searchPath: string; schemathesisPath?: string };
   dataDir: string;
   databaseUrl?: string;
   natsUrl?: string;
@@ -406,7 +408,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cliPath: e.TEMPORAL_CLI_PATH,
       testServerPath: e.TEMPORAL_TEST_SERVER_PATH,
     },
-    tools: { python: e.PYTHON, searchPath: e.PATH },
+    tools: { python: e.PYTHON, searchPath: e.PATH, schemathesisPath: e.SCHEMATHESIS_PATH },
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL,

@@ -16,6 +16,8 @@ import { startPurgeJob, type PurgeJob } from '../idempotency/purge-job';
 import { registerTripRoutes } from './trip-routes';
 import { registerCodecRoutes } from './codec-routes';
 import { withDeadline } from '../trips/trip-workflows';
+import { maxParamLengthOf, registerOpenApiRoutes } from '../http/openapi-routes';
+import { apiDescription } from './api-description';
 
 export interface ApiDeps {
   /** The API database (openApiDatabase): trips and idempotency_keys. */
@@ -47,6 +49,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const app = createHttpApp({ logger: deps.logger });
   // Public like /healthz (a scraper presents no token): request counts by route, no trip data.
   installHttpMetrics(app);
+  const maxWaitSeconds = Math.max(
+    1,
+    Math.min(MAX_PREFER_WAIT_SECONDS, Math.floor(api.idempotencyLockTimeoutMs / 2000)),
+  );
   const store = new IdempotencyStore(deps.db, {
     lockTimeoutMs: api.idempotencyLockTimeoutMs,
     retentionMs: api.idempotencyRetentionMs,
@@ -103,8 +109,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       taskQueue: temporal.taskQueue,
       natsUrl: deps.config.natsUrl,
       twophaseUrl: deps.config.twophase?.url,
-      maxWaitSeconds: Math.max(1, Math.min(MAX_PREFER_WAIT_SECONDS, Math.floor(api.idempotencyLockTimeoutMs / 2000))),
+      maxWaitSeconds,
     });
   });
+  const maxParamLength = maxParamLengthOf(app);
+  registerOpenApiRoutes(app, apiDescription({ maxWaitSeconds, maxParamLength, codec: Boolean(deps.codec) }));
   return app;
 }

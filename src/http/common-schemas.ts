@@ -8,6 +8,9 @@ export const tripIdSchema = z
   .max(MAX_TRIP_ID_LENGTH)
   .regex(VISIBLE_ASCII, 'tripId must be visible ASCII');
 
+/** The query of the audit reads (`GET /reservations?tripId=`, `GET /charges?tripId=`). */
+export const auditQuerySchema = z.object({ tripId: tripIdSchema });
+
 /** Body of a compensation: undo whatever the forward key created. */
 export const cancelRequestSchema = z.object({
   tripId: tripIdSchema,

@@ -12,7 +12,7 @@ import { parseIdempotencyKey } from '../idempotency/key';
 import type { ClaimRequest, IdempotencyStore, StoredResponse } from '../idempotency/store';
 import { type Faults, injectedDelay, roll } from './faults';
 import { claimProblem, invalidKey } from './idempotency-problems';
-import { HttpProblem, PROBLEM_CONTENT_TYPE, sendProblem } from './problem';
+import { HttpProblem, injectedFault, PROBLEM_CONTENT_TYPE, sendProblem } from './problem';
 
 export interface ServiceContext {
   db: Knex;
@@ -61,10 +61,7 @@ export async function handleIdempotent<T>(
   handler: IdempotentHandler<T>,
 ): Promise<FastifyReply> {
   if (roll(ctx.faults.error)) {
-    return sendProblem(
-      reply,
-      new HttpProblem({ status: 503, code: 'INJECTED_FAULT', title: 'Service unavailable (injected fault)' }),
-    );
+    return sendProblem(reply, injectedFault());
   }
   await injectedDelay(ctx.faults);
 

@@ -70,6 +70,45 @@ export const badRequest = (detail: string, errors?: string[]) =>
     extra: errors ? { errors } : {},
   });
 
+/** 503 INJECTED_FAULT: the `error` fault of FAULTS answered before anything was done. */
+export const injectedFault = () =>
+  new HttpProblem({ status: 503, code: 'INJECTED_FAULT', title: 'Service unavailable (injected fault)' });
+
+/** 422 UNKNOWN_<KIND>: the resource a booking names is not in the service's catalog. */
+export const unknownResource = (kind: string, label: string) =>
+  new HttpProblem({ status: 422, code: `UNKNOWN_${kind.toUpperCase()}`, title: `Unknown ${kind}`, detail: label });
+
+/** 409 SOLD_OUT: no capacity left for a reservation (a business refusal: it starts compensation). */
+export const soldOut = (label: string) =>
+  new HttpProblem({ status: 409, code: 'SOLD_OUT', title: 'Sold out', detail: `no availability for ${label}` });
+
+/** 422 UNKNOWN_TOKEN: a payment token the service does not know (refused before anything is stored). */
+export const unknownToken = (token: string) =>
+  new HttpProblem({
+    status: 422,
+    code: 'UNKNOWN_TOKEN',
+    title: 'Unknown payment token',
+    detail: `token ending ${token.slice(-4)}`,
+  });
+
+/** 402 PAYMENT_DECLINED: the card was declined (a business refusal: it starts compensation). */
+export const paymentDeclined = (amountCents: number, currency: string) =>
+  new HttpProblem({
+    status: 402,
+    code: 'PAYMENT_DECLINED',
+    title: 'The card was declined',
+    detail: `charge of ${amountCents} ${currency}`,
+  });
+
+/** 503 FORWARD_IN_FLIGHT: the forward request a compensation undoes has not settled yet. */
+export const forwardInFlight = () =>
+  new HttpProblem({
+    status: 503,
+    code: 'FORWARD_IN_FLIGHT',
+    title: 'The request to undo is still in progress',
+    headers: { 'retry-after': '1' },
+  });
+
 export function sendProblem(reply: FastifyReply, problem: HttpProblem): FastifyReply {
   return reply.code(problem.status).headers(problem.headers).type(PROBLEM_CONTENT_TYPE).send(problem.toBody());
 }

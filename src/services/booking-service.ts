@@ -17,6 +17,8 @@ import { createHttpApp } from '../http/app';
 import { installHttpMetrics } from '../observability/http-metrics';
 import { paymentMigrations, registerPaymentRoutes } from './payment/payment-app';
 import { registerTwoPhaseRoutes } from './two-phase-participant';
+import { registerOpenApiRoutes } from '../http/openapi-routes';
+import { bookingServiceDescription } from './service-description';
 
 /** Service keys are kept far longer than any saga can retry a step (tombstones included). */
 export const SERVICE_KEY_RETENTION_MS = 30 * 86_400_000;
@@ -64,6 +66,7 @@ export function buildApp(deps: BookingServiceDeps, ctx: ServiceContext = createS
   else registerInventoryRoutes(app, ctx, CATALOGS[deps.name] as Parameters<typeof registerInventoryRoutes>[2]);
   // The two-phase-commit flavour's participant (answers 503 unless on PostgreSQL with prepared transactions).
   registerTwoPhaseRoutes(app, ctx, deps.name);
+  registerOpenApiRoutes(app, bookingServiceDescription(deps.name));
   return app;
 }
 

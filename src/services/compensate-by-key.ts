@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { cancelRequestSchema, type CancelOutcome } from '../http/common-schemas';
 import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../http/idempotent-route';
-import { badRequest, HttpProblem, PROBLEM_CONTENT_TYPE } from '../http/problem';
+import { badRequest, forwardInFlight, HttpProblem, PROBLEM_CONTENT_TYPE } from '../http/problem';
 import { describeIssues } from '../shared/trip-schema';
 import { announceRow, type KeyedRow, type RowEvent, undoKeyedRow } from './keyed-rows';
 
@@ -50,12 +50,7 @@ export async function compensateByKey(
   if (forward?.tombstone) return undoOrTombstone();
   if (forward && forward.response_status === null) {
     // Not stored as the outcome (>= 500): the caller retries once the forward call settles.
-    throw new HttpProblem({
-      status: 503,
-      code: 'FORWARD_IN_FLIGHT',
-      title: 'The request to undo is still in progress',
-      headers: { 'retry-after': '1' },
-    });
+    throw forwardInFlight();
   }
   const undone = await undo();
   if (forward && undone.outcome !== 'NOTHING_TO_CANCEL') {

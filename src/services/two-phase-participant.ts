@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { BookingServiceName } from '../config';
 import { injectedDelay, roll } from '../http/faults';
 import type { ServiceContext } from '../http/idempotent-route';
-import { HttpProblem, sendProblem } from '../http/problem';
+import { HttpProblem, injectedFault, sendProblem } from '../http/problem';
 import { notifyOutbox } from '../outbox/append-event';
 import { assertPreparedTransactions, TwoPhaseUnavailableError } from '../twophase/availability';
 import {
@@ -68,10 +68,7 @@ export function registerTwoPhaseRoutes(app: FastifyInstance, ctx: ServiceContext
   /** Runs a 2PC handler with the service's injected faults (error/delay before, lost reply after). */
   async function withFaults<T>(request: FastifyRequest, reply: FastifyReply, handle: () => Promise<T>) {
     if (roll(ctx.faults.error)) {
-      return sendProblem(
-        reply,
-        new HttpProblem({ status: 503, code: 'INJECTED_FAULT', title: 'Service unavailable (injected fault)' }),
-      );
+      return sendProblem(reply, injectedFault());
     }
     await injectedDelay(ctx.faults);
     available ??= assertPreparedTransactions(ctx.db).catch((err: unknown) => {

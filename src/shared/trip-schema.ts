@@ -10,7 +10,9 @@ const isoDate = z
     {
       message: 'must be a real calendar date',
     },
-  );
+  )
+  // What the refinement checks, said in the OpenAPI description (JSON Schema's `date` format).
+  .meta({ format: 'date' });
 const code = (label: string) =>
   z
     .string()

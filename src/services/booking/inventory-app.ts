@@ -6,11 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { describeIssues } from '../../shared/trip-schema';
-import { badRequest, HttpProblem } from '../../http/problem';
+import { badRequest, soldOut, unknownResource } from '../../http/problem';
 import { registerUndoRoute, undoHandler, type UndoRoute } from '../compensate-by-key';
 import { insertKeyedRow, type KeyedRow } from '../keyed-rows';
 import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../../http/idempotent-route';
-import { tripIdSchema } from '../../http/common-schemas';
+import { auditQuerySchema, tripIdSchema } from '../../http/common-schemas';
 import type { InventoryCatalog } from './catalog';
 
 export interface ReservationRow extends KeyedRow<'ACTIVE' | 'CANCELLED'> {
@@ -52,25 +52,22 @@ async function allocate(trx: Knex, resourceId: string, capacity: number, days: s
   return true;
 }
 
+/** The body of `POST /reservations` (and of a 2PC prepare): the trip id and the catalog's part of the trip. */
+export const reservationRequestSchema = <T extends object>(catalog: InventoryCatalog<T>) =>
+  z.object({ tripId: tripIdSchema }).and(catalog.schema);
+
 /** Validates a reservation body (tripId + the catalog's request) and finds the resource's capacity. */
 export async function parseReservation<T extends object>(
   db: Knex,
   catalog: InventoryCatalog<T>,
   body: unknown,
 ): Promise<ReservationInput<T>> {
-  const parsed = z.object({ tripId: tripIdSchema }).and(catalog.schema).safeParse(body);
+  const parsed = reservationRequestSchema(catalog).safeParse(body);
   if (!parsed.success) throw badRequest('invalid reservation request', describeIssues(parsed.error));
   const resource = await db('resources')
     .where({ id: catalog.resourceOf(parsed.data) })
     .first();
-  if (!resource) {
-    throw new HttpProblem({
-      status: 422,
-      code: `UNKNOWN_${catalog.kind.toUpperCase()}`,
-      title: `Unknown ${catalog.kind}`,
-      detail: catalog.label(parsed.data),
-    });
-  }
+  if (!resource) throw unknownResource(catalog.kind, catalog.label(parsed.data));
   return { req: parsed.data, capacity: Number(resource.capacity_per_day) };
 }
 
@@ -100,12 +97,7 @@ export async function reserveInventory<T extends object>(
   const quantity = catalog.quantityOf(req);
   const resourceId = catalog.resourceOf(req);
   if (!(await allocate(trx, resourceId, capacity, days, quantity))) {
-    throw new HttpProblem({
-      status: 409,
-      code: 'SOLD_OUT',
-      title: 'Sold out',
-      detail: `no availability for ${catalog.label(req)}`,
-    });
+    throw soldOut(catalog.label(req));
   }
   const { tripId, ...details } = req;
   return insertKeyedRow<ReservationRow>(
@@ -169,7 +161,7 @@ export function registerInventoryRoutes<T extends object>(
   registerUndoRoute(app, ctx, reservationUndo(catalog));
 
   app.get('/reservations', async (request) => {
-    const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);
+    const query = auditQuerySchema.safeParse(request.query);
     if (!query.success) throw badRequest('tripId query parameter is required', describeIssues(query.error));
     const rows = await ctx
       .db<ReservationRow>('reservations')

@@ -12,9 +12,9 @@ import { outboxMigrations } from '../../outbox/outbox-table';
 import { describeIssues, paymentSchema } from '../../shared/trip-schema';
 import { registerUndoRoute, undoHandler, type UndoRoute } from '../compensate-by-key';
 import { createKeyedTable, insertKeyedRow, type KeyedRow } from '../keyed-rows';
-import { tripIdSchema } from '../../http/common-schemas';
+import { auditQuerySchema, tripIdSchema } from '../../http/common-schemas';
 import { handleIdempotent, type IdempotentHandler, type ServiceContext } from '../../http/idempotent-route';
-import { badRequest, HttpProblem } from '../../http/problem';
+import { badRequest, paymentDeclined, unknownToken } from '../../http/problem';
 
 /** Test tokens: these succeed; `tok_declined` is always declined; anything else is unknown. */
 export const APPROVED_TOKENS = ['tok_visa', 'tok_mastercard', 'tok_amex'];
@@ -56,7 +56,8 @@ export function chargeView(row: ChargeRow) {
   };
 }
 
-const chargeRequestSchema = z.object({ tripId: tripIdSchema }).and(paymentSchema);
+/** The body of `POST /charges` (and of a 2PC prepare on payment). */
+export const chargeRequestSchema = z.object({ tripId: tripIdSchema }).and(paymentSchema);
 export type ChargeRequest = z.infer<typeof chargeRequestSchema>;
 const announced = { aggregateType: 'charge', payload: chargeView };
 
@@ -66,12 +67,7 @@ export function parseCharge(body: unknown): ChargeRequest {
   if (!parsed.success) throw badRequest('invalid charge request', describeIssues(parsed.error));
   const { token } = parsed.data;
   if (token !== DECLINED_TOKEN && !APPROVED_TOKENS.includes(token)) {
-    throw new HttpProblem({
-      status: 422,
-      code: 'UNKNOWN_TOKEN',
-      title: 'Unknown payment token',
-      detail: `token ending ${token.slice(-4)}`,
-    });
+    throw unknownToken(token);
   }
   return parsed.data;
 }
@@ -88,12 +84,7 @@ export async function captureCharge(
   options: { notify?: boolean } = {},
 ): Promise<ChargeRow> {
   if (req.token === DECLINED_TOKEN) {
-    throw new HttpProblem({
-      status: 402,
-      code: 'PAYMENT_DECLINED',
-      title: 'The card was declined',
-      detail: `charge of ${req.amountCents} ${req.currency}`,
-    });
+    throw paymentDeclined(req.amountCents, req.currency);
   }
   return insertKeyedRow<ChargeRow>(
     trx,
@@ -138,7 +129,7 @@ export function registerPaymentRoutes(app: FastifyInstance, ctx: ServiceContext)
   registerUndoRoute(app, ctx, chargeUndo);
 
   app.get('/charges', async (request) => {
-    const query = z.object({ tripId: tripIdSchema }).safeParse(request.query);
+    const query = auditQuerySchema.safeParse(request.query);
     if (!query.success) throw badRequest('tripId query parameter is required', describeIssues(query.error));
     const rows = await ctx.db<ChargeRow>('charges').where({ trip_id: query.data.tripId }).orderBy('created_at');
     return rows.map(chargeView);
