@@ -2,7 +2,8 @@
  * The stack `npm run bench` measures, as separate processes so that each one's CPU can be read:
  * the Temporal dev server (on its own SQLite file in a temp dir) and the booking services (SQLite
  * in the same dir, or PostgreSQL with DATABASE_URL) are children; the worker runs in the bench's
- * own process, sharing its connection with the bench's client (eager workflow start).
+ * own process, sharing its connection with the bench's client (eager workflow start). `npm run
+ * compare` runs the services in its own process instead, to count what they receive.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,13 +11,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { BOOKING_SERVICES, loadConfig, type Config } from '../src/config';
+import { BOOKING_SERVICES, loadConfig, type BookingServiceName, type Config } from '../src/config';
+import type { Db } from '../src/db/knex';
 import { DEV_SERVER_EAGER_START_ARGS, DEV_SERVER_SQLITE_PRAGMA_ARGS } from '../src/dev/dev-server-args';
 import { PROJECT_ROOT } from '../src/dev/project-root';
 import { temporalCliPath } from '../src/dev/temporal-binaries';
+import { startBookingService, type RunningService } from '../src/services/booking-service';
 import { DEV_SERVER_SEARCH_ATTRIBUTE_ARGS } from '../src/shared/search-attributes';
+import type { TripRequest, TripView } from '../src/shared/trip';
 import { freePort } from '../src/testkit/stack';
 import { spawnUntil } from '../src/testkit/spawn-until';
+import { tripStartOptions } from '../src/trips/start-options';
+import { bookTrip } from '../src/workflows';
 import { createTripWorker, type TripWorker } from '../src/workers/create-worker';
 import { floorActivities } from './floor-activities';
 
@@ -27,13 +33,29 @@ export interface BenchStackOptions {
   pragmas: boolean;
   databaseUrl?: string;
   worker?: Partial<WorkerOptions>;
+  /** The booking services in this process (their CPU then counts as the driver's) instead of a child. */
+  inProcessServices?: boolean;
+  /** Run the floor's worker too (default true). */
+  floor?: boolean;
 }
 
 export interface BenchStack {
   config: Config;
+  /** The environment a child process of this stack needs (`npm run worker` against it). */
+  env: NodeJS.ProcessEnv;
   /** On the worker's own connection: starts can be eager. */
   client: Client;
-  /** CPU seconds (user + system) so far of each measured process. */
+  /** The services, when they run in this process (`inProcessServices`). */
+  services: Partial<Record<BookingServiceName, RunningService>>;
+  /** The trip API's database the worker writes each trip's end record to. */
+  apiDb: Db;
+  /** Starts `bookTrip` and resolves with its view once it ended. */
+  runTrip(
+    request: TripRequest,
+    workflowId: string,
+    options?: { eager?: boolean; taskQueue?: string },
+  ): Promise<{ view: TripView; eager: boolean }>;
+  /** CPU seconds (user + system) so far of each measured process (in-process services count as the driver's). */
   cpu(): { temporalServer: number; services: number; workerAndDriver: number };
   stop(): Promise<void>;
 }
@@ -78,12 +100,14 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   let services: ChildProcess | undefined;
   let trip: TripWorker | undefined;
   let floor: Worker | undefined;
+  const inProcess: BenchStack['services'] = {};
   const running: Array<Promise<void>> = [];
   const stop = async () => {
     for (const w of [trip?.worker, floor]) if (w?.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(running);
     await trip?.connection.close().catch(() => undefined);
     await trip?.apiDb.destroy().catch(() => undefined);
+    await Promise.allSettled(Object.values(inProcess).map((s) => s.close()));
     await stopChild(services);
     await stopChild(temporal);
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -123,37 +147,60 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     };
     if (!options.databaseUrl) delete env.DATABASE_URL;
     delete env.FAULTS;
-    for (const name of BOOKING_SERVICES) env[`${name.toUpperCase()}_PORT`] = String(await freePort());
-    const spawned = spawnUntil(
-      process.execPath,
-      ['--import', 'tsx', path.join(PROJECT_ROOT, 'src', 'processes', 'services.ts')],
-      { env, cwd: PROJECT_ROOT, ready: '"service":"payment"', timeoutMs: 120_000, what: 'booking services' },
-    );
-    services = spawned.proc;
-    await spawned.ready;
+    if (options.inProcessServices) {
+      for (const name of BOOKING_SERVICES) {
+        const svc = await startBookingService(name, loadConfig(env), { port: 0 });
+        inProcess[name] = svc;
+        env[`${name.toUpperCase()}_PORT`] = new URL(svc.url).port;
+      }
+    } else {
+      for (const name of BOOKING_SERVICES) env[`${name.toUpperCase()}_PORT`] = String(await freePort());
+      const spawned = spawnUntil(
+        process.execPath,
+        ['--import', 'tsx', path.join(PROJECT_ROOT, 'src', 'processes', 'services.ts')],
+        { env, cwd: PROJECT_ROOT, ready: '"service":"payment"', timeoutMs: 120_000, what: 'booking services' },
+      );
+      services = spawned.proc;
+      await spawned.ready;
+    }
 
     const config = loadConfig(env);
     trip = await createTripWorker(config, options.worker ?? {});
-    floor = await Worker.create({
-      connection: trip.connection,
-      namespace: config.temporal.namespace,
-      taskQueue: FLOOR_TASK_QUEUE,
-      workflowsPath: require.resolve('./floor-workflow'),
-      activities: floorActivities,
-      ...options.worker,
-    });
-    running.push(trip.worker.run(), floor.run());
+    running.push(trip.worker.run());
+    if (options.floor !== false) {
+      floor = await Worker.create({
+        connection: trip.connection,
+        namespace: config.temporal.namespace,
+        taskQueue: FLOOR_TASK_QUEUE,
+        workflowsPath: require.resolve('./floor-workflow'),
+        activities: floorActivities,
+        ...options.worker,
+      });
+      running.push(floor.run());
+    }
     const client = new Client({ connection: trip.connection, namespace: config.temporal.namespace });
     const temporalPid = temporal.pid as number;
-    const servicesPid = services.pid as number;
+    const servicesPid = services?.pid;
     return {
       config,
+      env,
       client,
+      services: inProcess,
+      apiDb: trip.apiDb,
+      async runTrip(request, workflowId, runOptions = {}) {
+        const handle = await client.workflow.start(bookTrip, {
+          ...tripStartOptions(request, workflowId, runOptions.taskQueue ?? config.temporal.taskQueue),
+          args: [request],
+          requestEagerStart: runOptions.eager ?? false,
+        });
+        const view: TripView = await handle.result();
+        return { view, eager: handle.eagerlyStarted };
+      },
       cpu: () => {
         const own = process.cpuUsage();
         return {
           temporalServer: procCpuSeconds(temporalPid),
-          services: procCpuSeconds(servicesPid),
+          services: servicesPid === undefined ? 0 : procCpuSeconds(servicesPid),
           workerAndDriver: (own.user + own.system) / 1e6,
         };
       },

@@ -12,19 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import type { TripView } from '../src/shared/trip';
-import { auditTrip, duplicateKeyViolations, invariantViolations } from '../src/testkit/stack';
 import { sampleTrip } from '../src/testkit/sample-trip';
-import { tripStartOptions } from '../src/trips/start-options';
-import { bookTrip } from '../src/workflows';
-import { percentile } from './bench-support';
+import { auditOutcomes, closedLoop, declined, percentile, round, type TripOutcome } from './bench-support';
 import { floorTrip } from './floor-workflow';
 import { FLOOR_TASK_QUEUE, startBenchStack, type BenchStack } from './saga-stack';
-
-const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-/** Every tenth trip is declined at payment (and compensated). */
-const declined = (i: number) => i % 10 === 9;
 
 type Cpu = ReturnType<BenchStack['cpu']>;
 
@@ -40,12 +31,6 @@ export interface PhaseResult {
   eagerlyStarted: number;
 }
 
-export interface TripOutcome {
-  workflowId: string;
-  status: string;
-  expected: string;
-}
-
 /** Runs `trips` sagas, `concurrency` at a time; `run` resolves with the terminal status. */
 async function phase(
   stack: BenchStack,
@@ -53,28 +38,13 @@ async function phase(
   concurrency: number,
   run: (i: number) => Promise<TripOutcome & { eager: boolean }>,
 ): Promise<{ result: PhaseResult; outcomes: TripOutcome[] }> {
-  const latencies: number[] = [];
-  const outcomes: TripOutcome[] = [];
-  let eager = 0;
-  let next = 0;
   const cpuBefore = stack.cpu();
-  const started = performance.now();
-  const lane = async () => {
-    for (let i = next++; i < trips; i = next++) {
-      const t0 = performance.now();
-      const outcome = await run(i);
-      latencies.push(performance.now() - t0);
-      if (outcome.eager) eager++;
-      outcomes.push({ workflowId: outcome.workflowId, status: outcome.status, expected: outcome.expected });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  const seconds = (performance.now() - started) / 1000;
+  const { results, seconds } = await closedLoop(trips, concurrency, run);
   const cpuAfter = stack.cpu();
-  latencies.sort((a, b) => a - b);
+  const latencies = results.map((r) => r.latencyMs).sort((a, b) => a - b);
   const perSaga = (k: keyof Cpu) => round((cpuAfter[k] - cpuBefore[k]) / trips, 4);
   return {
-    outcomes,
+    outcomes: results.map(({ workflowId, status, expected }) => ({ workflowId, status, expected })),
     result: {
       trips,
       sagasPerSec: round(trips / seconds, 1),
@@ -86,7 +56,7 @@ async function phase(
         services: perSaga('services'),
         workerAndDriver: perSaga('workerAndDriver'),
       },
-      eagerlyStarted: eager,
+      eagerlyStarted: results.filter((r) => r.eager).length,
     },
   };
 }
@@ -95,17 +65,12 @@ async function phase(
 async function runSaga(stack: BenchStack, i: number, eager: boolean, tag: string) {
   const request = sampleTrip(declined(i) ? { payment: { token: 'tok_declined' } } : {});
   const workflowId = `trip-bench-${tag}-${i}`;
-  const handle = await stack.client.workflow.start(bookTrip, {
-    ...tripStartOptions(request, workflowId, stack.config.temporal.taskQueue),
-    args: [request],
-    requestEagerStart: eager,
-  });
-  const view: TripView = await handle.result();
+  const { view, eager: eagerlyStarted } = await stack.runTrip(request, workflowId, { eager });
   return {
     workflowId,
     status: view.status,
     expected: declined(i) ? 'COMPENSATED' : 'CONFIRMED',
-    eager: handle.eagerlyStarted,
+    eager: eagerlyStarted,
   };
 }
 
@@ -119,24 +84,6 @@ async function runFloor(stack: BenchStack, i: number, eager: boolean, tag: strin
   });
   const status = await handle.result();
   return { workflowId, status, expected: declined(i) ? 'COMPENSATED' : 'CONFIRMED', eager: handle.eagerlyStarted };
-}
-
-/** Invariants 1-2 of every saga through the services' audit endpoints, 8 trips at a time. */
-async function audit(stack: BenchStack, outcomes: TripOutcome[]): Promise<string[]> {
-  const violations: string[] = [];
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < outcomes.length; i = next++) {
-      const { workflowId, status, expected } = outcomes[i] as TripOutcome;
-      if (status !== expected) violations.push(`${workflowId}: ended ${status}, expected ${expected}`);
-      const rows = await auditTrip(stack.config, workflowId);
-      for (const v of [...invariantViolations(status, rows), ...duplicateKeyViolations(workflowId, rows)]) {
-        violations.push(`${workflowId}: ${v}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, lane));
-  return violations;
 }
 
 function parseOptions(argv: string[]) {
@@ -189,7 +136,7 @@ async function main(): Promise<void> {
         : undefined;
       const saga = await phase(stack, options.trips, concurrency, (i) => runSaga(stack, i, options.eager, tag));
       const violations = [
-        ...(await audit(stack, saga.outcomes)),
+        ...(await auditOutcomes(stack.config, saga.outcomes)),
         ...(floor?.outcomes ?? [])
           .filter((o) => o.status !== o.expected)
           .map((o) => `${o.workflowId}: floor ended ${o.status}, expected ${o.expected}`),

@@ -25,12 +25,14 @@ export interface ServiceContext {
 }
 
 export interface ServiceStats {
+  /** HTTP requests received, any route (the compare bench's network round trips). */
+  requests: number;
   executed: number;
   replayed: number;
   lostReplies: number;
 }
 
-export const newServiceStats = (): ServiceStats => ({ executed: 0, replayed: 0, lostReplies: 0 });
+export const newServiceStats = (): ServiceStats => ({ requests: 0, executed: 0, replayed: 0, lostReplies: 0 });
 
 export interface IdempotentHandler<T> {
   /** Validates the body; throws HttpProblem (400/422). Nothing is stored for a rejected request. */

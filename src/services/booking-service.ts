@@ -61,6 +61,9 @@ export function buildApp(deps: BookingServiceDeps, ctx: ServiceContext = createS
     purgeJob = startPurgeJob(ctx.store, SERVICE_PURGE_INTERVAL_MS, app.log);
   });
   app.addHook('onClose', async () => purgeJob?.stop());
+  app.addHook('onRequest', async () => {
+    ctx.stats.requests++;
+  });
   app.get('/healthz', async () => ({ status: 'ok', service: deps.name }));
   if (deps.name === 'payment') registerPaymentRoutes(app, ctx);
   else registerInventoryRoutes(app, ctx, CATALOGS[deps.name] as Parameters<typeof registerInventoryRoutes>[2]);

@@ -34,6 +34,10 @@ export interface ChoreographyStackOptions {
   natsUrl?: string;
   /** Services whose HTTP app and participant the test runs itself (at `env` and the port given there). */
   external?: BookingServiceName[];
+  /** Run the notifications consumer (default true); the compare bench leaves it out, as the other flavours' stacks do. */
+  notifications?: boolean;
+  /** The relay's idle poll (default 50 ms); on PostgreSQL a NOTIFY wakes it sooner. */
+  relayPollIntervalMs?: number;
 }
 
 export interface ChoreographyStack {
@@ -46,8 +50,11 @@ export interface ChoreographyStack {
   nc: NatsConnection;
   /** Starts a choreographed trip; returns its id (`trip-…`). */
   book(request: TripRequest, tripId?: string): Promise<string>;
-  /** Resolves with the trip's view once it is terminal (rejects after `timeoutMs`). */
-  waitForEnd(tripId: string, timeoutMs?: number): Promise<TripView>;
+  /**
+   * Resolves with the trip's view once it is terminal (rejects after `timeoutMs`), reading it every
+   * `pollMs` (100) through `db` (default `apiDb`; a bench reads through its own handle to count its reads).
+   */
+  waitForEnd(tripId: string, timeoutMs?: number, options?: { pollMs?: number; db?: Db }): Promise<TripView>;
   stop(): Promise<void>;
 }
 
@@ -104,7 +111,7 @@ export async function startChoreographyStack(options: ChoreographyStackOptions =
     transport = await createNatsTransport(settings);
     relay = new OutboxRelay(sources, transport, {
       batchSize: 100,
-      pollIntervalMs: 50,
+      pollIntervalMs: options.relayPollIntervalMs ?? 50,
       maxAttempts: 20,
       backoffBaseMs: 100,
       backoffMaxMs: 1000,
@@ -117,7 +124,9 @@ export async function startChoreographyStack(options: ChoreographyStackOptions =
       consumers.push(await startStepParticipant(nc, consumerOptions, svc.context, svc.name));
     }
     consumers.push(await startTripProjection(nc, consumerOptions, apiDb));
-    consumers.push(await startJetStreamConsumer(nc, { ...settings, durable: 'notifications', db: notificationsDb }));
+    if (options.notifications !== false) {
+      consumers.push(await startJetStreamConsumer(nc, { ...settings, durable: 'notifications', db: notificationsDb }));
+    }
     const connection = nc;
     return {
       get config() {
@@ -132,15 +141,15 @@ export async function startChoreographyStack(options: ChoreographyStackOptions =
         await requestChoreographedTrip(apiDb, { tripId, request, principal: null });
         return tripId;
       },
-      async waitForEnd(tripId, timeoutMs = 60_000) {
+      async waitForEnd(tripId, timeoutMs = 60_000, { pollMs = 100, db = apiDb } = {}) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-          const view = (await findTrip(apiDb, tripId))?.view;
+          const view = (await findTrip(db, tripId))?.view;
           if (view && isTerminalStatus(view.status)) return view;
           if (Date.now() > deadline) {
             throw new Error(`trip ${tripId} did not end in ${timeoutMs} ms: ${JSON.stringify(view)}`);
           }
-          await new Promise((r) => setTimeout(r, 100));
+          await new Promise((r) => setTimeout(r, pollMs));
         }
       },
       stop,

@@ -55,16 +55,26 @@ export async function startTwoPhaseStack(options: TwoPhaseStackOptions = {}): Pr
     cluster?.stop();
   };
   try {
-    for (const name of BOOKING_SERVICES) env[`${name.toUpperCase()}_PORT`] = String(await freePort());
-    env.TWOPHASE_PORT = String(await freePort());
+    // Port 0: the OS picks a port no other server can take between a probe and our bind.
+    for (const name of BOOKING_SERVICES) {
+      const svc = await startBookingService(name, loadConfig(env), { port: 0 });
+      services[name] = svc;
+      env[`${name.toUpperCase()}_PORT`] = new URL(svc.url).port;
+    }
+    if (options.inProcessCoordinator !== false) {
+      coordinator = await startCoordinator(loadConfig(env), { port: 0 });
+      env.TWOPHASE_PORT = new URL(coordinator.url).port;
+    } else {
+      // A coordinator process binds it later (and again after a kill): a probed port it must be.
+      env.TWOPHASE_PORT = String(await freePort());
+    }
     const config = loadConfig(env);
+    // A service started again (after a test closed it) comes back on the port it had.
     const startService = async (name: BookingServiceName) => {
       const svc = await startBookingService(name, config);
       services[name] = svc;
       return svc;
     };
-    for (const name of BOOKING_SERVICES) await startService(name);
-    if (options.inProcessCoordinator !== false) coordinator = await startCoordinator(config);
     return {
       config,
       env,
