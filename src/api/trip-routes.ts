@@ -82,15 +82,21 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
     twophaseUrl: deps.twophaseUrl,
   };
 
-  /** The freshest view of a trip: the stored one once it ended, else Temporal's (saved back). */
+  /**
+   * The freshest view of a trip: the stored one once it ended or when its flavour keeps it current
+   * itself (the choreography's projection); else the flavour's own (Temporal, the 2PC
+   * coordinator), saved back.
+   */
   async function currentView(record: TripRecord): Promise<TripView> {
     const stored = record.view ?? { ...initialView(record.tripId), status: record.status };
     if (isTerminalStatus(record.status)) return stored;
-    // The other flavours keep the trips table current themselves (the choreography's projection).
-    if (record.flavor !== 'orchestrated') return stored;
+    const flavor = flavorSchema.safeParse(record.flavor);
+    if (!flavor.success || TRIP_FLAVORS[flavor.data].recordsItsView) return stored;
     const live =
-      (record.status === 'CANCELLING' ? await readCancellation(temporal, record.tripId) : undefined) ??
-      (await readView(temporal, record.tripId));
+      flavor.data === 'orchestrated'
+        ? ((record.status === 'CANCELLING' ? await readCancellation(temporal, record.tripId) : undefined) ??
+          (await readView(temporal, record.tripId)))
+        : await TRIP_FLAVORS[flavor.data].read(flavors, record.tripId);
     if (!live) return stored;
     if (live.status !== record.status || JSON.stringify(live) !== JSON.stringify(record.view))
       await updateTripView(db, live);
@@ -142,7 +148,7 @@ export function registerTripRoutes(app: FastifyInstance, deps: TripRouteDeps): v
         if (waitSeconds > 0) {
           headers['preference-applied'] = `wait=${waitSeconds}`;
           view = (await waitForTripEnd(flavors, flavor.data, tripId, waitSeconds * 1000)) ?? view;
-          if (flavor.data === 'orchestrated') await updateTripView(db, view);
+          if (!TRIP_FLAVORS[flavor.data].recordsItsView) await updateTripView(db, view);
         }
         return jsonResponse(isTerminal(view) ? 201 : 202, resource(view), headers);
       },

@@ -48,6 +48,11 @@ export interface TripFlavor {
   start(deps: FlavorDeps, trip: TripToStart): Promise<boolean>;
   /** The trip's current view, or undefined when this flavour does not know the id. */
   read(deps: FlavorDeps, tripId: string): Promise<TripView | undefined>;
+  /**
+   * True when the flavour itself keeps the trips table's view current (the choreography's
+   * projection); otherwise a reader saves the view it read back there.
+   */
+  recordsItsView: boolean;
 }
 
 const orchestrated: TripFlavor = {
@@ -67,6 +72,7 @@ const orchestrated: TripFlavor = {
     return started;
   },
   read: (deps, tripId) => readView(deps.temporal, tripId),
+  recordsItsView: false,
 };
 
 const choreographed: TripFlavor = {
@@ -88,6 +94,7 @@ const choreographed: TripFlavor = {
     if (!record) return undefined;
     return record.view ?? { ...initialView(tripId), status: record.status };
   },
+  recordsItsView: true,
 };
 
 /** A flavour this build cannot run: every start says why. */
@@ -97,6 +104,7 @@ const unavailable = (flavor: Flavor, why: string): TripFlavor => ({
     throw new FlavorUnavailableError(flavor, why);
   },
   read: async () => undefined,
+  recordsItsView: false,
 });
 
 const TWO_PHASE_UNAVAILABLE = 'two-phase commit is not available';
@@ -123,6 +131,7 @@ const twoPhase: TripFlavor = {
   },
   read: (deps, tripId) =>
     deps.twophaseUrl ? readTwoPhaseTrip({ url: deps.twophaseUrl }, tripId) : Promise.resolve(undefined),
+  recordsItsView: false,
 };
 
 /** The flavours, by name. */
