@@ -49,60 +49,72 @@ export interface TripWorker {
   apiDb: Db;
 }
 
+/** An error that says the Temporal server could not be reached (connect, or a call on a new connection). */
+export const isUnreachable = (err: unknown): boolean =>
+  /tcp connect error|Unavailable|connection refused|transport error/i.test(String(err));
+
 /**
- * The worker's connection, retried with backoff for up to WORKER_CONNECT_TIMEOUT_MS while the
- * server cannot be reached: a worker restarted while the Temporal server restarts too waits for
- * it instead of exiting.
+ * Runs `attempt` again with backoff for up to `timeoutMs` while it fails because the Temporal
+ * server cannot be reached: a worker restarted while the server restarts too waits for it instead
+ * of exiting. Any other error, or the same one past the deadline, is thrown.
  */
-async function connectWithRetry(config: Config): Promise<NativeConnection> {
-  const deadline = Date.now() + config.worker.connectTimeoutMs;
+export async function untilReachable<T>(
+  what: string,
+  timeoutMs: number,
+  attempt: () => Promise<T>,
+  onRetry: (err: unknown, delayMs: number) => void = (err, delayMs) =>
+    Runtime.instance().logger.warn(`${what}: Temporal server unreachable; retrying`, { delayMs, error: String(err) }),
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
     try {
-      return await NativeConnection.connect(connectionOptions(config));
+      return await attempt();
     } catch (err) {
-      if (Date.now() + delayMs > deadline) throw err;
-      Runtime.instance().logger.warn('Temporal server unreachable; retrying', {
-        address: config.temporal.address,
-        delayMs,
-        error: String(err),
-      });
+      if (!isUnreachable(err) || Date.now() + delayMs > deadline) throw err;
+      onRetry(err, delayMs);
       await new Promise((r) => setTimeout(r, delayMs));
     }
   }
 }
 
 export async function createTripWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<TripWorker> {
-  const connection = await connectWithRetry(config);
+  const timeoutMs = config.worker.connectTimeoutMs;
+  const connection = await untilReachable(`connect to ${config.temporal.address}`, timeoutMs, () =>
+    NativeConnection.connect(connectionOptions(config)),
+  );
   const apiDb = await openApiDatabase(config);
   const useBundle = usesPrebuiltBundle(config);
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      dataConverter: dataConverterFor(config),
-      ...(useBundle
-        ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
-        : { workflowsPath: require.resolve('../workflows') }),
-      activities: createActivities({
-        endpoints: {
-          flight: config.services.flight.url,
-          hotel: config.services.hotel.url,
-          car: config.services.car.url,
-          payment: config.services.payment.url,
+    // Creating the worker describes the namespace: the server may have gone down since the connect.
+    const create = () =>
+      Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        dataConverter: dataConverterFor(config),
+        ...(useBundle
+          ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+          : { workflowsPath: require.resolve('../workflows') }),
+        activities: createActivities({
+          endpoints: {
+            flight: config.services.flight.url,
+            hotel: config.services.hotel.url,
+            car: config.services.car.url,
+            payment: config.services.payment.url,
+          },
+          tripRecorder: (view, request, principal) => recordTripOutcome(apiDb, view, request, principal),
+        }),
+        // The workflow's tracing interceptors are in every bundle (the prebuilt one too): with
+        // tracing off their spans go to a no-op sink.
+        interceptors: {
+          activity: [stepMetricsInterceptor, activityTracingInterceptor],
+          ...(useBundle ? {} : { workflowModules: WORKFLOW_TRACING_MODULES }),
         },
-        tripRecorder: (view, request, principal) => recordTripOutcome(apiDb, view, request, principal),
-      }),
-      // The workflow's tracing interceptors are in every bundle (the prebuilt one too): with
-      // tracing off their spans go to a no-op sink.
-      interceptors: {
-        activity: [stepMetricsInterceptor, activityTracingInterceptor],
-        ...(useBundle ? {} : { workflowModules: WORKFLOW_TRACING_MODULES }),
-      },
-      sinks: workflowTracingSinks(),
-      ...workerDeploymentOptions(config),
-      ...overrides,
-    });
+        sinks: workflowTracingSinks(),
+        ...workerDeploymentOptions(config),
+        ...overrides,
+      });
+    const worker = await untilReachable(`create the worker on ${config.temporal.address}`, timeoutMs, create);
     return { worker, connection, apiDb };
   } catch (err) {
     await apiDb.destroy();
