@@ -27,7 +27,11 @@ export interface Tracing {
   provider: NodeTracerProvider;
   processor: SpanProcessor;
   resource: Resource;
-  /** Flushes what is buffered and uninstalls the SDK (the API turns back into no-ops). */
+  /**
+   * Flushes what is buffered and uninstalls the SDK (the API turns back into no-ops). Never
+   * throws: spans that cannot be exported (collector unreachable) are reported on stderr and
+   * dropped, so a process still stops as cleanly as it would without tracing.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -50,7 +54,9 @@ export function installTracing(processor: SpanProcessor, serviceName: string): T
     async shutdown() {
       if (installed !== tracing) return;
       installed = undefined;
-      await provider.shutdown();
+      await provider.shutdown().catch((err: unknown) => {
+        console.error(`tracing: the last spans could not be exported: ${String(err)}`);
+      });
       trace.disable();
       context.disable();
       propagation.disable();
