@@ -9,7 +9,15 @@ import { installTracing, type Tracing } from '../../src/observability/tracing';
 import { withSpan } from '../../src/observability/trace-context';
 import { OutboxRelay } from '../../src/relay/outbox-relay';
 import { createNatsTransport, type NatsTransport } from '../../src/relay/nats-transport';
-import { appendRefunds, openDbs, startNatsConsumer, uniqueStream, waitFor, type Dbs } from '../support/outbox-harness';
+import {
+  appendRefunds,
+  openDbs,
+  startNatsConsumer,
+  TEST_RELAY_OPTIONS,
+  uniqueStream,
+  waitFor,
+  type Dbs,
+} from '../support/outbox-harness';
 
 const exporter = new InMemorySpanExporter();
 let tracing: Tracing;
@@ -24,14 +32,7 @@ beforeAll(async () => {
   const settings = uniqueStream();
   transport = await createNatsTransport(settings);
   consumer = await startNatsConsumer(dbs.notifications, settings);
-  relay = new OutboxRelay([{ name: 'payment', db: dbs.payment }], transport, {
-    batchSize: 50,
-    pollIntervalMs: 50,
-    maxAttempts: 20,
-    backoffBaseMs: 100,
-    backoffMaxMs: 1000,
-    retentionMs: 3_600_000,
-  });
+  relay = new OutboxRelay([{ name: 'payment', db: dbs.payment }], transport, TEST_RELAY_OPTIONS);
   relay.start();
 });
 afterAll(async () => {

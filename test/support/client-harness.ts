@@ -15,6 +15,16 @@ export interface ClientHarness {
   tripFile(request: unknown): string;
 }
 
+/** The client script run in this process with `env`, its output captured line by line. */
+export function clientWith(env: NodeJS.ProcessEnv) {
+  return async (...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runClient(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out, err };
+  };
+}
+
 export function useClientHarness(extraEnv: NodeJS.ProcessEnv = {}): ClientHarness {
   let stack: Stack | undefined;
   let dir: string | undefined;
@@ -32,17 +42,12 @@ export function useClientHarness(extraEnv: NodeJS.ProcessEnv = {}): ClientHarnes
   };
   return {
     stack: started,
-    async client(...argv) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const env = {
+    client: (...argv) =>
+      clientWith({
         TEMPORAL_ADDRESS: started().config.temporal.address,
         DATA_DIR: started().config.dataDir,
         ...extraEnv,
-      };
-      const code = await runClient(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
-      return { code, out, err };
-    },
+      })(...argv),
     tripFile(request) {
       const file = path.join(dir as string, `${randomUUID()}.json`);
       fs.writeFileSync(file, JSON.stringify(request));

@@ -19,6 +19,11 @@ import { notificationsMigrations } from '../../src/services/notifications/migrat
 import { buildNotificationsApp } from '../../src/services/notifications/notifications-app';
 import { paymentMigrations } from '../../src/services/payment/payment-app';
 import { PROJECT_ROOT } from '../../src/dev/project-root';
+import { BOOKING_SERVICES, type Config } from '../../src/config';
+import { OutboxRelay, type RelayOptions } from '../../src/relay/outbox-relay';
+import { createWebhookTransport } from '../../src/relay/webhook-transport';
+import { migrationsFor } from '../../src/services/booking-service';
+import { apiMigrations } from '../../src/trips/trip-records';
 
 export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
@@ -96,6 +101,47 @@ export async function startNatsConsumer(db: Knex, settings: StreamSettings & { d
       await consumer.stop();
       if (deleteStream) await (await nc.jetstreamManager()).streams.delete(settings.stream).catch(() => undefined);
       await nc.close();
+    },
+  };
+}
+
+/** A relay for tests: quick polling and backoff, retention of an hour. */
+export const TEST_RELAY_OPTIONS: RelayOptions = {
+  batchSize: 50,
+  pollIntervalMs: 50,
+  maxAttempts: 20,
+  backoffBaseMs: 100,
+  backoffMaxMs: 1000,
+  retentionMs: 3_600_000,
+};
+
+/**
+ * The announcing half of a stack: a relay draining every outbox of `config`'s databases (the four
+ * services, then the API) as signed webhooks to a notifications consumer of its own.
+ */
+export async function relayStackToWebhook(config: Config) {
+  const notifications = await openDatabase('notifications', config, { migrations: notificationsMigrations });
+  const webhook = await startWebhookConsumer(notifications);
+  const sources: Array<{ name: (typeof BOOKING_SERVICES)[number] | 'api'; db: Knex }> = [];
+  for (const name of [...BOOKING_SERVICES, 'api'] as const) {
+    const db = await openDatabase(name, config, { migrations: name === 'api' ? apiMigrations : migrationsFor(name) });
+    sources.push({ name, db });
+  }
+  const relay = new OutboxRelay(
+    sources,
+    createWebhookTransport({ baseUrl: webhook.url, secret: WEBHOOK_SECRET }),
+    TEST_RELAY_OPTIONS,
+  );
+  relay.start();
+  return {
+    notifications,
+    /** The API's database, as the relay reads it. */
+    api: sources[sources.length - 1]!.db,
+    webhook,
+    async stop() {
+      await relay.stop();
+      await webhook.stop();
+      await Promise.all([notifications, ...sources.map((s) => s.db)].map((db) => db.destroy()));
     },
   };
 }

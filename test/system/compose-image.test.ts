@@ -4,13 +4,13 @@
  * node_modules, dist/, examples/, no src/), then every compose `command` run there verbatim with
  * NODE_ENV=production, against PostgreSQL, NATS and a Temporal dev server.
  */
+import { deleteStreamQuietly } from '../../src/testkit/nats-stream-cleanup';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { connect } from 'nats';
 import { loadConfig } from '../../src/config';
 import { PROJECT_DIR } from '../support/compose-file';
 import { startComposeStack, type ComposeStack } from '../support/compose-stack';
@@ -74,11 +74,7 @@ afterAll(async () => {
   await stack?.stop();
   await temporal?.teardown();
   await db?.drop();
-  const nc = await connect({ servers: NATS_URL }).catch(() => undefined);
-  if (nc) {
-    await (await nc.jetstreamManager()).streams.delete(isolation.OUTBOX_STREAM).catch(() => undefined);
-    await nc.close();
-  }
+  await deleteStreamQuietly(NATS_URL, isolation.OUTBOX_STREAM);
   if (imageDir) fs.rmSync(imageDir, { recursive: true, force: true });
 }, 60_000);
 

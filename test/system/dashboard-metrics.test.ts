@@ -5,13 +5,13 @@
  * target of deploy/prometheus/prometheus.yml is scraped, at the local port its compose address
  * (`service:port`) was given.
  */
+import { deleteStreamQuietly } from '../../src/testkit/nats-stream-cleanup';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { connect } from 'nats';
 import { loadConfig } from '../../src/config';
 import { FailureType } from '../../src/shared/failures';
 import { connectClient } from '../../src/temporal/connection';
@@ -120,11 +120,7 @@ afterAll(async () => {
   await flightProxy?.close();
   await temporal?.teardown();
   await db?.drop();
-  const nc = await connect({ servers: NATS_URL }).catch(() => undefined);
-  if (nc) {
-    await (await nc.jetstreamManager()).streams.delete(isolation.OUTBOX_STREAM).catch(() => undefined);
-    await nc.close();
-  }
+  await deleteStreamQuietly(NATS_URL, isolation.OUTBOX_STREAM);
   if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
 }, 60_000);
 

@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Knex } from 'knex';
 import { buildApp } from '../../src/api/app';
-import { runClient } from '../../src/client/cli';
+import { clientWith } from '../support/client-harness';
 import { loadConfig } from '../../src/config';
 import { openApiDatabase } from '../../src/trips/trip-records';
 import { auditTrip, invariantViolations } from '../../src/testkit/stack';
@@ -53,12 +53,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const client = async (...argv: string[]) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runClient(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-};
+const client = (...argv: string[]) => clientWith(env)(...argv);
 
 it('books with the client script (--flavor 2pc --wait) and finds the trip again with status', async () => {
   const file = path.join(dir, 'trip.json');

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { buildApp } from '../../src/api/app';
-import { describeClientError, runClient } from '../../src/client/cli';
+import { describeClientError } from '../../src/client/cli';
+import { clientWith } from '../support/client-harness';
 import { loadConfig } from '../../src/config';
 import { createTripWorker, type TripWorker } from '../../src/workers/create-worker';
 import { auditTrip, invariantViolations } from '../../src/testkit/stack';
@@ -60,12 +61,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const client = async (...argv: string[]) => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runClient(argv, env, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-};
+const client = (...argv: string[]) => clientWith(env)(...argv);
 const tripFile = (request: unknown) => {
   const file = path.join(dir, `${randomUUID()}.json`);
   fs.writeFileSync(file, JSON.stringify(request));

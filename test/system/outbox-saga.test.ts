@@ -5,55 +5,25 @@
  * the trip, once.
  */
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
 import { BOOKING_SERVICES, DEFAULT_OPS_EMAIL } from '../../src/config';
-import { openDatabase } from '../../src/db/knex';
-import { OutboxRelay } from '../../src/relay/outbox-relay';
-import { createWebhookTransport } from '../../src/relay/webhook-transport';
-import { migrationsFor } from '../../src/services/booking-service';
 import { waitForEmails } from '../../src/services/notifications/wait-for-email';
-import { notificationsMigrations } from '../../src/services/notifications/migrations';
-import { apiMigrations } from '../../src/trips/trip-records';
 import { bookTrip } from '../../src/workflows';
 import { createTripWorker } from '../../src/workers/create-worker';
 import { FailureType } from '../../src/shared/failures';
 import { startRefusingUndoProxy } from '../support/refusing-undo-proxy';
-import { startWebhookConsumer, WEBHOOK_SECRET } from '../support/outbox-harness';
+import { relayStackToWebhook } from '../support/outbox-harness';
 import { sampleTrip } from '../../src/testkit/sample-trip';
 import { startStack, type Stack } from '../../src/testkit/stack';
 
 let stack: Stack;
-let relay: OutboxRelay;
-let webhook: Awaited<ReturnType<typeof startWebhookConsumer>>;
-const dbs: Knex[] = [];
+let announcing: Awaited<ReturnType<typeof relayStackToWebhook>>;
 beforeAll(async () => {
   stack = await startStack();
-  const notifications = await openDatabase('notifications', stack.config, { migrations: notificationsMigrations });
-  dbs.push(notifications);
-  webhook = await startWebhookConsumer(notifications);
-  const sources = [];
-  for (const name of [...BOOKING_SERVICES, 'api'] as const) {
-    const db = await openDatabase(name, stack.config, {
-      migrations: name === 'api' ? apiMigrations : migrationsFor(name),
-    });
-    dbs.push(db);
-    sources.push({ name, db });
-  }
-  relay = new OutboxRelay(sources, createWebhookTransport({ baseUrl: webhook.url, secret: WEBHOOK_SECRET }), {
-    batchSize: 50,
-    pollIntervalMs: 50,
-    maxAttempts: 20,
-    backoffBaseMs: 100,
-    backoffMaxMs: 1000,
-    retentionMs: 3_600_000,
-  });
-  relay.start();
+  announcing = await relayStackToWebhook(stack.config);
 });
 afterAll(async () => {
-  await relay?.stop();
-  await webhook?.stop();
+  await announcing?.stop();
   await stack?.stop();
-  await Promise.all(dbs.map((d) => d.destroy()));
 });
 
 const book = (request = sampleTrip()) =>
@@ -63,7 +33,7 @@ const book = (request = sampleTrip()) =>
     args: [request],
   });
 
-const emailsOf = (tripId: string) => waitForEmails(webhook.url, tripId, 20_000);
+const emailsOf = (tripId: string) => waitForEmails(announcing.webhook.url, tripId, 20_000);
 
 describe('saga → outbox → relay → notifications', () => {
   it('sends one confirmation email for a confirmed trip', async () => {
@@ -72,7 +42,8 @@ describe('saga → outbox → relay → notifications', () => {
     const emails = await emailsOf(view.tripId);
     expect(emails.map((e) => [e.kind, e.to])).toEqual([['confirmation', 'cust-42@customers.example']]);
     // Every service's events reached the inbox too (reservations and the capture send no email).
-    const inbox = (await dbs[0]!('inbox')
+    const inbox = (await announcing
+      .notifications('inbox')
       .where('event_type', 'like', 'Reservation%')
       .orWhere({ event_type: 'ChargeCaptured' })) as Array<{ source: string }>;
     expect(new Set(inbox.map((r) => r.source))).toEqual(new Set(BOOKING_SERVICES));
@@ -108,7 +79,7 @@ describe('saga → outbox → relay → notifications', () => {
       expect(emails.map((e) => [e.kind, e.to])).toEqual([['needs-attention', DEFAULT_OPS_EMAIL]]);
       expect(emails[0]?.subject).toMatch(/NEEDS ATTENTION/);
       expect(emails[0]?.body).toMatch(/flight: flight answered 400/);
-      const api = dbs[dbs.length - 1] as Knex; // the API database, the last source opened
+      const api = announcing.api;
       const events = await api('outbox').where({ aggregate_id: workflowId }).select('event_type');
       expect(events.map((e) => e.event_type)).toEqual(['TripNeedsAttention']);
       expect(await api('trips').where({ trip_id: workflowId }).first()).toMatchObject({ status: 'NEEDS_ATTENTION' });

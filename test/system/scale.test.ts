@@ -4,6 +4,7 @@
  * environment compose gives it, on PostgreSQL (a throwaway database), NATS JetStream and a
  * Temporal dev server set up by the compose file's own namespace/search-attribute script.
  */
+import { deleteStreamQuietly } from '../../src/testkit/nats-stream-cleanup';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,6 @@ import type { Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import knexFactory, { type Knex } from 'knex';
-import { connect } from 'nats';
 import { loadConfig, type Config } from '../../src/config';
 import { CustomerIdKey, TripStatusKey } from '../../src/shared/search-attributes';
 import { connectClient } from '../../src/temporal/connection';
@@ -71,11 +71,7 @@ afterAll(async () => {
   await pg?.destroy();
   await temporal?.teardown();
   await db?.drop();
-  const nc = await connect({ servers: NATS_URL }).catch(() => undefined);
-  if (nc) {
-    await (await nc.jetstreamManager()).streams.delete(isolation.OUTBOX_STREAM).catch(() => undefined);
-    await nc.close();
-  }
+  await deleteStreamQuietly(NATS_URL, isolation.OUTBOX_STREAM);
   if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
 }, 60_000);
 

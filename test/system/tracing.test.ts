@@ -13,18 +13,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Knex } from 'knex';
 import { buildApp } from '../../src/api/app';
 import { BOOKING_SERVICES } from '../../src/config';
-import { openDatabase } from '../../src/db/knex';
 import { installTracing, type Tracing } from '../../src/observability/tracing';
-import { OutboxRelay } from '../../src/relay/outbox-relay';
-import { createWebhookTransport } from '../../src/relay/webhook-transport';
-import { migrationsFor } from '../../src/services/booking-service';
-import { notificationsMigrations } from '../../src/services/notifications/migrations';
 import { waitForEmails } from '../../src/services/notifications/wait-for-email';
 import { connectClient } from '../../src/temporal/connection';
 import { sampleTrip } from '../../src/testkit/sample-trip';
 import { startStack, type Stack } from '../../src/testkit/stack';
-import { apiMigrations, openApiDatabase } from '../../src/trips/trip-records';
-import { startWebhookConsumer, waitFor, WEBHOOK_SECRET } from '../support/outbox-harness';
+import { openApiDatabase } from '../../src/trips/trip-records';
+import { relayStackToWebhook, waitFor } from '../support/outbox-harness';
 
 const TOKEN = 'token-tracing-0001';
 const exporter = new InMemorySpanExporter();
@@ -32,49 +27,27 @@ let tracing: Tracing;
 let stack: Stack;
 let client: Client;
 let api: FastifyInstance;
-let relay: OutboxRelay;
-let webhook: Awaited<ReturnType<typeof startWebhookConsumer>>;
-const dbs: Knex[] = [];
+let announcing: Awaited<ReturnType<typeof relayStackToWebhook>>;
+let apiDb: Knex;
 
 beforeAll(async () => {
   // Before the worker is made: its workflow span sink reads the installed processor.
   tracing = installTracing(new SimpleSpanProcessor(exporter), 'trip-saga-test');
   stack = await startStack();
-  const notifications = await openDatabase('notifications', stack.config, { migrations: notificationsMigrations });
-  dbs.push(notifications);
-  webhook = await startWebhookConsumer(notifications);
-  const sources = [];
-  for (const name of [...BOOKING_SERVICES, 'api'] as const) {
-    const db = await openDatabase(name, stack.config, {
-      migrations: name === 'api' ? apiMigrations : migrationsFor(name),
-    });
-    dbs.push(db);
-    sources.push({ name, db });
-  }
-  relay = new OutboxRelay(sources, createWebhookTransport({ baseUrl: webhook.url, secret: WEBHOOK_SECRET }), {
-    batchSize: 50,
-    pollIntervalMs: 50,
-    maxAttempts: 20,
-    backoffBaseMs: 100,
-    backoffMaxMs: 1000,
-    retentionMs: 3_600_000,
-  });
-  relay.start();
+  announcing = await relayStackToWebhook(stack.config);
   // The API's own client: the one every process makes, with the tracing interceptor.
   client = await connectClient(stack.config);
-  const apiDb = await openApiDatabase(stack.config);
-  dbs.push(apiDb);
+  apiDb = await openApiDatabase(stack.config);
   api = buildApp({ db: apiDb, temporalClient: client, tokens: new Map([[TOKEN, 'tracer']]), config: stack.config });
   await api.listen({ host: '127.0.0.1', port: 0 });
 }, 180_000);
 
 afterAll(async () => {
   await api?.close();
-  await relay?.stop();
-  await webhook?.stop();
+  await announcing?.stop();
   await client?.connection.close();
+  await apiDb?.destroy();
   await stack?.stop();
-  await Promise.all(dbs.map((d) => d.destroy()));
   await tracing?.shutdown();
 }, 120_000);
 
@@ -102,7 +75,7 @@ it('traces a booked trip from the API request to the notification it caused, in 
   const trip = (await res.json()) as { tripId: string; status: string };
   expect(res.status).toBe(201);
   expect(trip.status).toBe('CONFIRMED');
-  const emails = await waitForEmails(webhook.url, trip.tripId, 30_000);
+  const emails = await waitForEmails(announcing.webhook.url, trip.tripId, 30_000);
   expect(emails.map((e) => e.kind)).toEqual(['confirmation']);
 
   const root = exporter.getFinishedSpans().find((s) => s.name === 'POST /trips' && s.kind === SpanKind.SERVER);

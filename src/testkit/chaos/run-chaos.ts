@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'nats';
+import { deleteStreamQuietly } from '../nats-stream-cleanup';
 import { createTestDatabase, type TestDatabase } from '../pg';
 import { audit, openAuditDb, replayViolations } from './auditor';
 import { ChaosCluster } from './cluster';
@@ -230,7 +230,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await forward?.close();
     await natsForward?.close();
     await db?.drop();
-    if (options.postgres) await deleteStream(options.natsUrl, `CHAOS_${runId}`).catch(() => undefined);
+    if (options.postgres) await deleteStreamQuietly(options.natsUrl, `CHAOS_${runId}`);
     if (!options.keepDir) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -261,17 +261,6 @@ function supervise(
       await loop;
     },
   };
-}
-
-/** The run's JetStream stream goes with it: the machine's NATS is shared. */
-async function deleteStream(url: string, stream: string): Promise<void> {
-  const nc = await connect({ servers: url, timeout: 3_000 });
-  try {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.delete(stream);
-  } finally {
-    await nc.close();
-  }
 }
 
 function describe(e: FaultEvent): string {
