@@ -85,18 +85,24 @@ async function crashThenRecover(
 }
 
 describe('relay killed between publish and mark', () => {
-  let pg: TestDatabase;
+  // Every database a test made is dropped (two tests make one each).
+  const made: TestDatabase[] = [];
+  const testDatabase = async () => {
+    const db = await createTestDatabase('outbox_crash');
+    made.push(db);
+    return db;
+  };
   let dbs: Dbs | undefined;
   afterEach(async () => {
     await dbs?.close();
     dbs = undefined;
   });
   afterAll(async () => {
-    await pg?.drop();
+    await Promise.all(made.map((db) => db.drop()));
   });
 
   it('re-sends after a restart on PostgreSQL + NATS, and the broker and inbox keep one copy', async () => {
-    pg = await createTestDatabase('outbox_crash');
+    const pg = await testDatabase();
     dbs = await openDbs(pg.url);
     const settings = uniqueStream();
     const consumer = await startNatsConsumer(dbs.notifications, settings);
@@ -126,7 +132,7 @@ describe('relay killed between publish and mark', () => {
   });
 
   it('re-sends after a crash mid-window on PostgreSQL + NATS: nothing lost, the broker keeps one copy', async () => {
-    pg = await createTestDatabase('outbox_crash');
+    const pg = await testDatabase();
     dbs = await openDbs(pg.url);
     const settings = uniqueStream();
     const consumer = await startNatsConsumer(dbs.notifications, settings);
