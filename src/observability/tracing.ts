@@ -77,10 +77,13 @@ export function startTracing(config: { tracing: TracingConfig }, processName: st
   return installTracing(new BatchSpanProcessor(spans), serviceName ?? `trip-saga-${processName}`);
 }
 
+/** Whether this process has a tracer provider installed (OTEL_* asked for it, or a test did). */
+export const tracingInstalled = (): boolean => installed !== undefined;
+
 /**
  * The sink through which the workflow interceptors (WORKFLOW_TRACING_MODULES) hand their spans
- * to the worker: the installed SDK's processor, or a no-op when tracing is off (the interceptors
- * are in every workflow bundle, so the sink must always exist).
+ * to the worker: the installed SDK's processor, or a no-op when tracing is off (the prebuilt
+ * workflow bundle always holds the interceptors, so it needs the sink either way).
  */
 export function workflowTracingSinks(): InjectedSinks<{ exporter: OpenTelemetryWorkflowExporter }> {
   return {

@@ -11,7 +11,12 @@ import { PROJECT_ROOT } from '../dev/project-root';
 import { connectionOptions } from '../temporal/connection';
 import { dataConverterFor } from '../temporal/data-converter';
 import { stepMetricsInterceptor } from '../observability/step-metrics';
-import { activityTracingInterceptor, WORKFLOW_TRACING_MODULES, workflowTracingSinks } from '../observability/tracing';
+import {
+  activityTracingInterceptor,
+  tracingInstalled,
+  WORKFLOW_TRACING_MODULES,
+  workflowTracingSinks,
+} from '../observability/tracing';
 import type { Db } from '../db/knex';
 import { recordTripOutcome } from '../trips/trip-outcome';
 import { openApiDatabase } from '../trips/trip-records';
@@ -84,6 +89,7 @@ export async function createTripWorker(config: Config, overrides: Partial<Worker
   );
   const apiDb = await openApiDatabase(config);
   const useBundle = usesPrebuiltBundle(config);
+  const traced = tracingInstalled();
   try {
     // Creating the worker describes the namespace: the server may have gone down since the connect.
     const create = () =>
@@ -104,13 +110,14 @@ export async function createTripWorker(config: Config, overrides: Partial<Worker
           },
           tripRecorder: (view, request, principal) => recordTripOutcome(apiDb, view, request, principal),
         }),
-        // The workflow's tracing interceptors are in every bundle (the prebuilt one too): with
-        // tracing off their spans go to a no-op sink.
+        // Tracing interceptors only where there is a tracer: off, they cost worker CPU on every
+        // task for spans that go nowhere. The prebuilt bundle holds the workflow ones regardless
+        // (scripts/build-workflow-bundle.ts), so it always gets their sink, a no-op when off.
         interceptors: {
-          activity: [stepMetricsInterceptor, activityTracingInterceptor],
-          ...(useBundle ? {} : { workflowModules: WORKFLOW_TRACING_MODULES }),
+          activity: traced ? [stepMetricsInterceptor, activityTracingInterceptor] : [stepMetricsInterceptor],
+          ...(traced && !useBundle ? { workflowModules: WORKFLOW_TRACING_MODULES } : {}),
         },
-        sinks: workflowTracingSinks(),
+        ...(traced || useBundle ? { sinks: workflowTracingSinks() } : {}),
         ...workerDeploymentOptions(config),
         ...overrides,
       });
