@@ -30,6 +30,16 @@ export const NON_RETRYABLE_FAILURES: string[] = [
   FailureType.IdempotencyKeyUndone,
 ];
 
+/**
+ * The refusals a service answers the same way for the same request every time (its stored
+ * response for the key): a step that got one was not booked by any attempt.
+ */
+export const BUSINESS_REFUSALS: string[] = [
+  FailureType.SoldOut,
+  FailureType.PaymentDeclined,
+  FailureType.InvalidRequest,
+];
+
 /** Business error codes the services answer with (problem+json `code`), mapped to failure types. */
 export const ERROR_CODE_TO_FAILURE: Record<string, FailureType> = {
   SOLD_OUT: FailureType.SoldOut,

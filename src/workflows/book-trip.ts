@@ -3,6 +3,7 @@
  * business failure, a user cancel or Temporal cancellation, undo what was done in reverse.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -14,14 +15,14 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FailureType } from '../shared/failures';
+import { BUSINESS_REFUSALS, FailureType } from '../shared/failures';
 import { stepSummaries } from '../shared/saga-steps';
-import { initialView, STEPS, type TripRequest, type TripView } from '../shared/trip';
+import { initialView, STEPS, type StepName, type TripRequest, type TripView } from '../shared/trip';
 import { isBookingStatus, isTerminalStatus } from '../shared/trip-status';
 import { Compensations, trackedUndo } from './compensations';
 import { recordOutcome } from './end-record';
 import { describeFailure } from './failure-info';
-import { runsLocalSteps, stepCalls } from './step-calls';
+import { stepCalls, stepMode } from './step-calls';
 import { createProgressPublisher } from './trip-visibility';
 
 export const getTrip = defineQuery<TripView>('getTrip');
@@ -31,11 +32,19 @@ export const cancelTrip = defineUpdate<TripView>('cancel');
 export const cancelTripSignal = defineSignal('cancel');
 
 export async function bookTrip(request: TripRequest): Promise<TripView> {
-  // First, before any command: whether this (recorded) run called its steps as local activities.
-  const calls = stepCalls(runsLocalSteps(patched));
+  // First, before any command: how this (recorded) run calls its steps.
+  const calls = stepCalls(stepMode(patched));
   const { workflowId } = workflowInfo();
   const view = initialView(workflowId);
   const saga = new Compensations();
+  const registered = new Set<StepName>();
+  const registerUndo = (step: StepName) => {
+    registered.add(step);
+    saga.add(
+      step,
+      trackedUndo(view, step, publish, () => calls.undo(step, stepSummaries(request)[step].undo)),
+    );
+  };
   const booking = new CancellationScope();
   let cancelRequested = false;
   // Search attributes and current details follow every transition (what the Web UI shows).
@@ -73,10 +82,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
       for (const step of STEPS) {
         const state = view.steps[step];
         // Registered before the call: it may time out after the service committed.
-        saga.add(
-          step,
-          trackedUndo(view, step, publish, () => calls.undo(step, stepSummaries(request)[step].undo)),
-        );
+        registerUndo(step);
         state.status = 'RUNNING';
         publish();
         try {
@@ -102,6 +108,10 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     if (cancelled)
       view.reason = { type: 'Cancelled', message: cancelRequested ? 'cancelled by the user' : 'workflow cancelled' };
     publish();
+    // A lost workflow task may have booked steps this run never started (step-calls.ts): unless
+    // a business refusal proves how far every attempt got, undo them too (last first).
+    if (calls.undoesAllInDoubt && (cancelled || !isBusinessRefusal(err)))
+      for (const step of STEPS) if (!registered.has(step)) registerUndo(step);
     const failures = await saga.runAll();
     if (failures.length > 0) {
       view.status = 'NEEDS_ATTENTION';
@@ -122,4 +132,15 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     if (isCancellation(err) && !cancelRequested) throw err;
     return view;
   }
+}
+
+/**
+ * A step's own deterministic refusal (sold out, declined, invalid): every attempt of the run got
+ * the same answer for the step's key, so none went past it. Anything else (a cancel, retries
+ * given up, a tombstone left by another run) leaves in doubt how far a lost attempt got.
+ */
+function isBusinessRefusal(err: unknown): boolean {
+  // A regular activity's failure wraps the service's answer; a local one may be that answer.
+  const refusal = err instanceof ActivityFailure ? err.cause : err;
+  return refusal instanceof ApplicationFailure && BUSINESS_REFUSALS.includes(refusal.type ?? '');
 }

@@ -9,6 +9,11 @@
 export const LOCAL_STEPS_PATCH = 'forward-steps-as-local-activities';
 /** ...and back to regular activities: local steps lost what a killed worker had booked (step-calls.ts). */
 export const REGULAR_STEPS_PATCH = 'forward-steps-as-regular-activities-again';
+/**
+ * ...and local again, made safe: a compensation that may follow a lost workflow task undoes every
+ * step, not only those this run saw start (step-calls.ts, book-trip.ts).
+ */
+export const LOCAL_STEPS_UNDO_ALL_PATCH = 'forward-steps-local-undo-all-in-doubt';
 
 /**
  * Each patch and how the code checks it: `patched` (runs with and without the marker may be in
@@ -18,4 +23,5 @@ export const REGULAR_STEPS_PATCH = 'forward-steps-as-regular-activities-again';
 export const WORKFLOW_PATCHES: Readonly<Record<string, 'patched' | 'deprecated'>> = {
   [LOCAL_STEPS_PATCH]: 'patched',
   [REGULAR_STEPS_PATCH]: 'patched',
+  [LOCAL_STEPS_UNDO_ALL_PATCH]: 'patched',
 };

@@ -1,34 +1,43 @@
 /**
- * How the workflows call the saga's activities: regular activities, whose scheduling is in the
- * history before the service is called.
+ * How the workflows call the saga's activities, by the version of the run (patches.ts).
  *
- * Runs recorded under the `forward-steps-as-local-activities` patch ran the forward steps (and a
- * confirmed trip's end record) as local activities, one workflow task per happy trip. That is not
- * safe: when a worker dies after its local activities booked (and announced TripConfirmed) but
- * before the workflow task completed, the next worker re-runs the workflow from a history that
- * holds none of it; a user cancel arriving in between then takes another path, and what the lost
- * task booked is never compensated (`npm run chaos` found such a trip: CANCELLED with hotel, car
- * and payment still held). New runs take `REGULAR_STEPS_PATCH`; the local path stays only so
- * those recorded runs replay as they ran.
+ * New runs (`LOCAL_STEPS_UNDO_ALL_PATCH`) call the forward steps, and a confirmed trip's end
+ * record, as local activities: a happy trip is one workflow task. A local activity is recorded in
+ * the history only when its workflow task completes, so a worker that dies before that leaves
+ * bookings the next worker cannot see: it re-runs the workflow from an older history, and a user
+ * cancel arriving in between takes it down the compensation path before it reaches those steps.
+ * Such a run therefore undoes every step whenever it may follow a lost task (`undoesAllInDoubt`,
+ * used by book-trip.ts): undoing a step that was never booked is safe, because the service keeps a
+ * tombstone for the key and refuses a late forward request with it. Only a deterministic business
+ * refusal at step k (sold out, declined, invalid) proves no attempt went past k.
+ *
+ * Runs recorded before keep replaying as they ran: under `LOCAL_STEPS_PATCH` alone, local steps
+ * without that rule (`npm run chaos` found the trip it lost: CANCELLED with hotel, car and
+ * payment still held); under `REGULAR_STEPS_PATCH`, or with no patch, regular activities.
  */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { stepDef, type StepName } from '../shared/saga-steps';
 import type { TripRequest } from '../shared/trip';
 import { compensationStep, forwardLocalStep, forwardStep, recordLocalStep } from './activity-options';
-import { LOCAL_STEPS_PATCH, REGULAR_STEPS_PATCH } from './patches';
+import { LOCAL_STEPS_PATCH, LOCAL_STEPS_UNDO_ALL_PATCH, REGULAR_STEPS_PATCH } from './patches';
 
-/**
- * Whether this run calls its forward steps as local activities: only a run recorded under
- * LOCAL_STEPS_PATCH and before REGULAR_STEPS_PATCH. Call first, before any command.
- */
-export function runsLocalSteps(patched: (id: string) => boolean): boolean {
-  return !patched(REGULAR_STEPS_PATCH) && patched(LOCAL_STEPS_PATCH);
+/** How a run calls its steps, from the patches its history carries (new runs: the newest). */
+export interface StepMode {
+  /** The forward steps (and a confirmed trip's end record) are local activities. */
+  local: boolean;
+  /** A compensation that may follow a lost workflow task undoes every step. */
+  undoesAllInDoubt: boolean;
 }
 
-export interface StepCalls {
-  /** True when this run calls its forward steps as local activities. */
-  readonly local: boolean;
+/** The run's step mode. Call first, before any command: `patched` records the newest marker. */
+export function stepMode(patched: (id: string) => boolean): StepMode {
+  if (patched(LOCAL_STEPS_UNDO_ALL_PATCH)) return { local: true, undoesAllInDoubt: true };
+  const local = !patched(REGULAR_STEPS_PATCH) && patched(LOCAL_STEPS_PATCH);
+  return { local, undoesAllInDoubt: false };
+}
+
+export interface StepCalls extends StepMode {
   /** Runs a step's forward activity with its part of the request. */
   forward(step: StepName, request: TripRequest): Promise<unknown>;
   /** Runs a step's compensation; `tripId` names another run's trip (a confirmed trip's cancel). */
@@ -38,9 +47,10 @@ export interface StepCalls {
 }
 
 /** Each call gets its own proxy so that it carries its own summary in the Web UI. */
-export function stepCalls(local: boolean): StepCalls {
+export function stepCalls(mode: StepMode): StepCalls {
+  const { local } = mode;
   return {
-    local,
+    ...mode,
     forward(step, request) {
       const def = stepDef(step);
       const options = { summary: def.summary(request).forward };
