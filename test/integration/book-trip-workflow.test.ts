@@ -45,6 +45,8 @@ function mockActivities(
   calls: Calls,
   opts: {
     failAt?: StepName;
+    /** The failure type `failAt` throws (default: the step's business refusal). */
+    failType?: string;
     undoFailures?: Partial<Record<StepName, number>>;
     block?: StepName;
     undoRefused?: StepName;
@@ -67,7 +69,7 @@ function mockActivities(
       }
       if (opts.failAt === step) {
         throw ApplicationFailure.create({
-          type: step === 'payment' ? FailureType.PaymentDeclined : FailureType.SoldOut,
+          type: opts.failType ?? (step === 'payment' ? FailureType.PaymentDeclined : FailureType.SoldOut),
           message: `${step} refused`,
           nonRetryable: true,
         });
@@ -176,6 +178,25 @@ describe('bookTrip', () => {
     expect(view.reason?.type).toBe(failAt === 'payment' ? FailureType.PaymentDeclined : FailureType.SoldOut);
   });
 
+  // Not the step's own refusal (here: another run already undid the key): how far a lost
+  // workflow task got is in doubt, so every step is undone, last first (step-calls.ts).
+  it('undoes every step when a step fails for a reason other than its own refusal', async () => {
+    const calls: Calls = [];
+    const view = await runTrip(calls, { failAt: 'hotel', failType: FailureType.Tombstoned });
+    expect(view.status).toBe('COMPENSATED');
+    expect(calls).toEqual([
+      'reserveFlight',
+      'reserveHotel',
+      'refundPayment#1',
+      'cancelCar#1',
+      'cancelHotel#1',
+      'cancelFlight#1',
+      'recordTripOutcome:COMPENSATED',
+    ]);
+    expect(view.steps.car.status).toBe('COMPENSATED');
+    expect(view.reason).toMatchObject({ step: 'hotel', type: FailureType.Tombstoned });
+  });
+
   it('retries a compensation that fails twice until it succeeds', async () => {
     const calls: Calls = [];
     const view = await runTrip(calls, { failAt: 'car', undoFailures: { hotel: 2 } });
@@ -217,7 +238,9 @@ describe('bookTrip', () => {
     ]);
   });
 
-  it('undoes the steps done so far when the user cancels mid-saga', async () => {
+  // A lost workflow task may have booked steps this run never started (step-calls.ts): a cancel
+  // undoes every step, last first, those not reached included.
+  it('undoes every step when the user cancels mid-saga, those not reached yet included', async () => {
     const calls: Calls = [];
     const view = await withBlockedStep(calls, 'car', async (handle) => {
       const updated = await handle.executeUpdate(cancelTrip);
@@ -229,6 +252,7 @@ describe('bookTrip', () => {
       'reserveFlight',
       'reserveHotel',
       'reserveCar',
+      'refundPayment#1',
       'cancelCar#1',
       'cancelHotel#1',
       'cancelFlight#1',
@@ -236,7 +260,7 @@ describe('bookTrip', () => {
     ]);
   });
 
-  it('compensates and ends Cancelled when the run is cancelled through Temporal', async () => {
+  it('compensates every step and ends Cancelled when the run is cancelled through Temporal', async () => {
     const calls: Calls = [];
     const outcome = await withBlockedStep(calls, 'hotel', async (handle) => {
       await handle.cancel();
@@ -248,6 +272,8 @@ describe('bookTrip', () => {
     expect(calls).toEqual([
       'reserveFlight',
       'reserveHotel',
+      'refundPayment#1',
+      'cancelCar#1',
       'cancelHotel#1',
       'cancelFlight#1',
       'recordTripOutcome:CANCELLED',
