@@ -37,6 +37,8 @@ export interface BenchStackOptions {
   inProcessServices?: boolean;
   /** Run the floor's worker too (default true). */
   floor?: boolean;
+  /** The services child writes a CPU profile here when it exits (`node --cpu-prof`). */
+  cpuProfDir?: string;
 }
 
 export interface BenchStack {
@@ -157,7 +159,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       for (const name of BOOKING_SERVICES) env[`${name.toUpperCase()}_PORT`] = String(await freePort());
       const spawned = spawnUntil(
         process.execPath,
-        ['--import', 'tsx', path.join(PROJECT_ROOT, 'src', 'processes', 'services.ts')],
+        [
+          ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []),
+          '--import',
+          'tsx',
+          path.join(PROJECT_ROOT, 'src', 'processes', 'services.ts'),
+        ],
         { env, cwd: PROJECT_ROOT, ready: '"service":"payment"', timeoutMs: 120_000, what: 'booking services' },
       );
       services = spawned.proc;

@@ -7,9 +7,13 @@
  * nothing, as local activities. Every trip is awaited to its end and audited through the services'
  * audit endpoints (invariants 1-2 of docs/architecture); any violation fails the bench (exit 1).
  * Prints one JSON line per concurrency. Options: `--pragmas off` (the dev server's SQLite
- * defaults), `--eager off` (no eager workflow start), `--floor off`.
+ * defaults), `--eager off` (no eager workflow start), `--floor off`, `--cpu-prof DIR` (CPU profiles of
+ * the bench's main thread and of the services, written to DIR).
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import inspector from 'node:inspector/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { sampleTrip } from '../src/testkit/sample-trip';
@@ -95,6 +99,7 @@ function parseOptions(argv: string[]) {
       pragmas: { type: 'string', default: 'on' },
       eager: { type: 'string', default: 'on' },
       floor: { type: 'string', default: 'on' },
+      'cpu-prof': { type: 'string' },
     },
   });
   const concurrencies = values.concurrency.split(',').map(Number);
@@ -111,6 +116,27 @@ function parseOptions(argv: string[]) {
     pragmas: onOff('pragmas', values.pragmas),
     eager: onOff('eager', values.eager),
     floor: onOff('floor', values.floor),
+    cpuProfDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined,
+  };
+}
+
+/**
+ * `--cpu-prof DIR`: a V8 CPU profile of this process's main thread (the worker's activities, the
+ * SDK's bridge, the client) over the measured phases, written to DIR when they end. The services
+ * child writes its own there (`node --cpu-prof`). Open them in Chrome DevTools or speedscope.
+ */
+async function startMainThreadProfile(dir: string): Promise<() => Promise<void>> {
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `bench-main-${process.pid}.cpuprofile`);
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    console.error(`cpu profile of the bench's main thread: ${file}`);
   };
 }
 
@@ -122,13 +148,14 @@ async function main(): Promise<void> {
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
   });
   const databaseUrl = process.env.DATABASE_URL || undefined;
-  const stack = await startBenchStack({ pragmas: options.pragmas, databaseUrl });
+  const stack = await startBenchStack({ pragmas: options.pragmas, databaseUrl, cpuProfDir: options.cpuProfDir });
   let failed = false;
   try {
     const run = randomUUID().slice(0, 8);
     // A few trips first so that bundling, JIT and connection set-up are not measured.
     await Promise.all([0, 1, 2, 3].map((i) => runSaga(stack, i, options.eager, `${run}-warmup`)));
     if (options.floor) await Promise.all([0, 1].map((i) => runFloor(stack, i, options.eager, `${run}-warmup`)));
+    const stopProfile = options.cpuProfDir ? await startMainThreadProfile(options.cpuProfDir) : undefined;
     for (const concurrency of options.concurrencies) {
       const tag = `${run}-c${concurrency}`;
       const floor = options.floor
@@ -160,6 +187,7 @@ async function main(): Promise<void> {
         }),
       );
     }
+    await stopProfile?.();
   } finally {
     await stack.stop();
   }

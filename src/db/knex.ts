@@ -11,6 +11,41 @@ import { runMigrations, type Migration } from './migrations';
 
 export type Db = Knex;
 
+/** The part of a better-sqlite3 connection the statement cache wraps. */
+interface SqliteConnection {
+  pragma(source: string): unknown;
+  prepare(source: string): unknown;
+}
+
+/** Prepared statements kept per SQLite connection: a service's request path has a few dozen. */
+const STATEMENT_CACHE_SIZE = 256;
+const ONE_OFF = /^\s*(savepoint|release|rollback to)\b/i;
+
+/**
+ * knex prepares every query's SQL again on each call, which showed as a tenth of a booking
+ * service's CPU in `npm run bench -- --cpu-prof`. The same text gets the same statement back
+ * (better-sqlite3 runs each to completion, synchronously, so one is never in use twice); the
+ * least recently used is dropped past the cap; savepoints are not kept. No query of the project sets safeIntegers, the one
+ * per-statement setting knex changes.
+ */
+export function cacheStatements(conn: SqliteConnection, size = STATEMENT_CACHE_SIZE): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (source: string) => {
+    // knex names every savepoint afresh (trx1, trx2, …): no point keeping those.
+    if (ONE_OFF.test(source)) return prepare(source);
+    let statement = cache.get(source);
+    if (statement === undefined) {
+      statement = prepare(source);
+      if (cache.size >= size) cache.delete(cache.keys().next().value as string);
+    } else {
+      cache.delete(source);
+    }
+    cache.set(source, statement);
+    return statement;
+  };
+}
+
 // Timestamps (ms) and counters are bigint columns; they fit a JS number, so read them as one.
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
@@ -58,11 +93,12 @@ export async function openDatabase(
       connection: { filename: path.join(config.dataDir, `${name}.sqlite`) },
       useNullAsDefault: true,
       pool: {
-        afterCreate: (conn: { pragma: (s: string) => unknown }, done: (err: Error | null, c: unknown) => void) => {
+        afterCreate: (conn: SqliteConnection, done: (err: Error | null, c: unknown) => void) => {
           // WAL lets readers (the audit endpoints, the relay) work while a writer commits.
           conn.pragma('journal_mode = WAL');
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
+          cacheStatements(conn);
           done(null, conn);
         },
       },
