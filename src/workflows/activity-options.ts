@@ -48,8 +48,12 @@ export const forwardLocalStep: LocalActivityOptions = {
   localRetryThreshold: LOCAL_RETRY_THRESHOLD,
 };
 
-/** The end record of a confirmed trip as a local activity: retried until it succeeds, like `compensationStep`. */
-export const recordLocalStep: LocalActivityOptions = {
+/**
+ * `compensationStep` as a local activity (a compensation, or the end record): retried until it
+ * succeeds; a backoff past the threshold waits on a timer, so an outage of hours is a timer per
+ * attempt and the run's progress stays visible between them.
+ */
+export const compensationLocalStep: LocalActivityOptions = {
   startToCloseTimeout: compensationStep.startToCloseTimeout,
   retry: compensationStep.retry,
   localRetryThreshold: LOCAL_RETRY_THRESHOLD,

@@ -18,7 +18,7 @@ export const getCancellation = defineQuery<TripView>('getTrip');
 
 export async function cancelConfirmedTrip(confirmed: TripView): Promise<TripView> {
   // Compensations are regular activities (see step-calls.ts).
-  const calls = stepCalls({ local: false, undoesAllInDoubt: false });
+  const calls = stepCalls({ local: false, undoesAllInDoubt: false, localUndo: false });
   const view: TripView = {
     ...confirmed,
     status: 'CANCELLING',
