@@ -17,7 +17,8 @@
  * The backlog phases also report CPU seconds per process (relays, their PostgreSQL backends, the
  * bench's own backends and process, which runs the consumer, nats-server, the rest of PostgreSQL)
  * and the machine's busy cores. BENCH_RELAY_NODE_ARGS adds node flags to the relays (e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`). BENCH_BACKLOG_CONSUMER=after pauses the consumer while
+ * the relays drain a backlog (their rate without the consumer taking cores), then lets it consume.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -44,6 +45,8 @@ const phases = new Set((args.phases ?? process.env.BENCH_PHASES ?? PHASES.join('
 for (const p of phases)
   if (!(PHASES as readonly string[]).includes(p))
     throw new Error(`--phases: unknown phase "${p}" (${PHASES.join(', ')})`);
+/** BENCH_BACKLOG_CONSUMER=after: the consumer is paused while the relays drain a backlog. */
+const consumerDuringBacklog = process.env.BENCH_BACKLOG_CONSUMER !== 'after';
 const relayNodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** The relays' PostgreSQL sessions carry this name, so their backends' CPU can be told apart. */
 const RELAY_APPLICATION = 'bench-relay';
@@ -78,8 +81,12 @@ async function main(): Promise<void> {
   const outbox = await openDatabase('payment', { dataDir, databaseUrl }, { migrations: paymentMigrations });
   const inbox = await openDatabase('notifications', { dataDir, databaseUrl }, { migrations: notificationsMigrations });
   const nc = await connectNats(natsUrl, 'bench-consumer');
-  const metrics = new Registry();
-  const consumer = await startJetStreamConsumer(nc, { ...settings, db: inbox, metrics });
+  let metrics = new Registry();
+  const startConsumer = () => {
+    metrics = new Registry();
+    return startJetStreamConsumer(nc, { ...settings, db: inbox, metrics });
+  };
+  let consumer = await startConsumer();
   const rejected = async () =>
     ((await metrics.getSingleMetric('notifications_events_rejected_total')?.get())?.values ?? []).reduce(
       (sum, v) => sum + v.value,
@@ -260,16 +267,24 @@ async function main(): Promise<void> {
   const drainWith = async (relayCount: number) => {
     for (let i = 0; i < relayCount; i++) await startRelay();
     const pendingBefore = written;
+    // Paused, the consumer leaves the cores to the relays, PostgreSQL and NATS while they drain.
+    if (!consumerDuringBacklog) await consumer.stop();
     await fill(backlog);
     const started = Date.now();
     const cpuBefore = cpuSnapshot(await pipelinePids());
     const relayDone = await until('outbox drained', drained);
+    const cpuDrained = cpuSnapshot(await pipelinePids());
+    if (!consumerDuringBacklog) consumer = await startConsumer();
     const consumed = await until('backlog consumed', consumedAll);
-    const cpu = cpuSince(cpuBefore, cpuSnapshot(await pipelinePids()), (consumed - started) / 1000);
+    const cpu = {
+      untilDrained: cpuSince(cpuBefore, cpuDrained, (relayDone - started) / 1000),
+      untilConsumed: cpuSince(cpuBefore, cpuSnapshot(await pipelinePids()), (consumed - started) / 1000),
+    };
     await stopRelays();
     const seconds = (t: number) => Number(((t - started) / 1000).toFixed(3));
     return {
       relays: relayCount,
+      consumerDuringDrain: consumerDuringBacklog,
       events: written - pendingBefore,
       relayDrainSeconds: seconds(relayDone),
       relayEventsPerSecond: Math.round(backlog / ((relayDone - started) / 1000)),
