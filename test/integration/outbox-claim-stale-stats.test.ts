@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
 import { openDbs, type Dbs } from '../support/outbox-harness';
 
 const UNPUBLISHED = 50_000;
-const PUBLISHED = 20_000;
+const PUBLISHED = 10_000;
 const BATCH = 500;
 const policy = { maxAttempts: 3, backoffBaseMs: 1, backoffMaxMs: 2 };
 
@@ -71,18 +71,20 @@ it('claims and marks a batch without scanning the outbox, reading a window of th
   )) as { rows: Array<{ n: string }> };
   expect(Number(stats.rows[0]?.n)).toBe(0); // never analyzed: the planner guesses
 
-  // The first round also steps over the dead entries the published rows left (once: it marks them dead).
+  // The first round also steps over the dead entries the published rows left, and marks them so
+  // that later scans skip them, unless an older snapshot elsewhere on the server still sees them.
   expect((await round()).published).toBe(BATCH);
   const before = await counters();
   for (let i = 0; i < 3; i++) expect((await round()).published).toBe(BATCH);
   const after = await counters();
 
   expect(after.seqScans - before.seqScans).toBe(0);
-  // Each claim's window is 2,000 entries (plus the batch its previous round left dead); reading
-  // the whole unpublished index would be 50,000 or more per round.
+  // Each claim's window is 2,000 entries, plus at most the 10,000 + 2,000 entries published rows
+  // left dead while some snapshot can still see them (a parallel test's); reading the whole
+  // unpublished index, as the plan stale statistics suggest does, is 48,000 or more per round.
   const perRound = (after.unpublishedIndexEntriesRead - before.unpublishedIndexEntriesRead) / 3;
   expect(perRound).toBeGreaterThan(0);
-  expect(perRound).toBeLessThan(5_000);
+  expect(perRound).toBeLessThan(20_000);
   const left = (await dbs.payment('outbox').whereNull('published_at').count({ n: '*' }).first()) as { n: string };
   expect(Number(left.n)).toBe(UNPUBLISHED - 4 * BATCH);
 }, 120_000);
