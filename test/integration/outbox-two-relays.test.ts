@@ -123,26 +123,34 @@ it('lets the other relay publish the aggregates of a relay whose connections die
     { migrations: paymentMigrations },
   );
   // Its sessions end as a crashed process's would: transactions unmarked, row locks gone.
-  const terminate = () =>
-    dbs.payment.raw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'doomed_relay'`);
-  let dying: Promise<unknown> | undefined;
-  const a = new OutboxRelay([{ name: 'payment', db: doomed }], recordingTransport('a', log), {
-    ...options,
-    // At its 30th acknowledgement, with the rest of its batches in flight.
-    onAck: (acked) => {
-      if (acked === 30) dying ??= terminate();
+  let dead: Promise<unknown> | undefined;
+  const die = () =>
+    (dead ??= dbs.payment.raw(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'doomed_relay'`,
+    ));
+  // After its 30th publish the first relay's transport answers only once its sessions are gone,
+  // so none of its batches in flight can be marked first.
+  const record = recordingTransport('a', log);
+  let published = 0;
+  const dying: Transport = {
+    ...record,
+    async publish(e) {
+      published += 1;
+      if (published >= 30) await die();
+      await record.publish(e);
     },
-  });
+  };
+  const a = new OutboxRelay([{ name: 'payment', db: doomed }], dying, options);
   const b = new OutboxRelay([{ name: 'payment', db: second }], recordingTransport('b', log), options);
   const ids = await backlog('die-');
   a.start();
   try {
     await waitFor(
       'the first relay to die',
-      async () => dying,
+      async () => dead,
       (d) => d !== undefined,
     );
-    await dying;
+    await dead;
     await a.stop();
     b.start();
     await waitFor(
