@@ -112,11 +112,11 @@ const takeUpTo = <R>(chains: R[][], limit: number): R[] => chains.flat().slice(0
  * PostgreSQL: locks the free heads of `planned` oldest first `FOR UPDATE SKIP LOCKED`, at most
  * `heads` of them, and reads the chains behind the ones locked, in one statement. A head another
  * batch holds (this relay's next one, or another relay's) is skipped; one published meanwhile is
- * locked in its new version and dropped. Heads are found by primary key only: with stale statistics
- * a `published_at IS NULL` there lets the planner walk every unpublished row instead. The rows
- * behind a locked head need no lock:
- * nobody else can publish them without holding that head. Each chain is read through the partial
- * index on (aggregate, seq), from its head to its last planned event.
+ * locked in its new version and dropped. Heads are found by primary key only: with stale
+ * statistics a `published_at IS NULL` there lets the planner walk every unpublished row instead.
+ * The rows behind a locked head need no lock: nobody else can publish them without holding that
+ * head. Each chain is read through the partial index on (aggregate, seq), from its head to its
+ * last planned event, so an event that committed late with a seq in between is read too.
  */
 async function lockChains(trx: Knex | Knex.Transaction, planned: WindowRow[][], heads: number): Promise<OutboxRow[]> {
   const first = planned.map((c) => Number(c[0]?.seq));
@@ -168,17 +168,27 @@ export async function claimBatch(q: Knex | Knex.Transaction, limit: number): Pro
       .whereNull('published_at')
       .orderBy('seq')) as OutboxRow[];
   }
-  const fresh = new Map(rows.map((r) => [Number(r.seq), { ...r, seq: Number(r.seq), attempts: Number(r.attempts) }]));
-  // Chains in plan order (oldest head first) until the batch is full; a chain whose head was not
-  // ours is gone, and one stops at an event no longer due (another relay failed it meanwhile).
+  // Each aggregate's unpublished events as read now, in seq order.
+  const fresh = new Map<string, OutboxRow[]>();
+  for (const r of rows) {
+    const key = aggregateKey(r.aggregate_type, r.aggregate_id);
+    const row = { ...r, seq: Number(r.seq), attempts: Number(r.attempts) };
+    const events = fresh.get(key);
+    if (events) events.push(row);
+    else fresh.set(key, [row]);
+  }
+  // Chains in plan order (oldest head first) until the batch is full. A chain whose head was not
+  // ours is gone; one stops at an event no longer due (another relay failed it meanwhile).
   const claimed: OutboxRow[][] = [];
   let total = 0;
   for (const plan of planned) {
     if (total >= limit) break;
+    const head = plan[0];
+    const events = head ? fresh.get(aggregateKey(head.aggregate_type, head.aggregate_id)) : undefined;
+    if (!events || events[0]?.seq !== Number(head?.seq)) continue;
     const chain: OutboxRow[] = [];
-    for (const p of plan) {
-      const row = fresh.get(Number(p.seq));
-      if (!row || !due(row, now) || total + chain.length >= limit) break;
+    for (const row of events) {
+      if (!due(row, now) || total + chain.length >= limit) break;
       chain.push(row);
     }
     if (chain.length > 0) claimed.push(chain);
