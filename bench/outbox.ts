@@ -13,6 +13,12 @@
  * PostgreSQL, in a throwaway database) and NATS_URL (default nats://127.0.0.1:4222), with a
  * throwaway stream. BENCH_EVENTS (default 5000), BENCH_RATE (1000), BENCH_BACKLOG (100000; a
  * million for the depth figures), BENCH_AGGREGATES (200), BENCH_WRITERS (8), OUTBOX_BATCH_SIZE (500).
+ * `--phases backlog` (or BENCH_PHASES) runs only the phases named (wake, writers, live, backlog).
+ * The backlog phases also report CPU seconds per process (relays, their PostgreSQL backends, the
+ * bench's own backends and process, which runs the consumer, nats-server, the rest of PostgreSQL)
+ * and the machine's busy cores. BENCH_RELAY_NODE_ARGS adds node flags to the relays (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`). BENCH_BACKLOG_CONSUMER=after pauses the consumer while
+ * the relays drain a backlog (their rate without the consumer taking cores), then lets it consume.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -31,8 +37,19 @@ import { notificationsMigrations } from '../src/services/notifications/migration
 import { paymentMigrations } from '../src/services/payment/payment-app';
 import { spawnUntil } from '../src/testkit/spawn-until';
 import { percentile, positiveIntFromEnv } from './bench-support';
+import { cpuSince, cpuSnapshot, pidsNamed } from './process-cpu';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { events: { type: 'string' }, phases: { type: 'string' } } });
+const PHASES = ['wake', 'writers', 'live', 'backlog'] as const;
+const phases = new Set((args.phases ?? process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim()));
+for (const p of phases)
+  if (!(PHASES as readonly string[]).includes(p))
+    throw new Error(`--phases: unknown phase "${p}" (${PHASES.join(', ')})`);
+/** BENCH_BACKLOG_CONSUMER=after: the consumer is paused while the relays drain a backlog. */
+const consumerDuringBacklog = process.env.BENCH_BACKLOG_CONSUMER !== 'after';
+const relayNodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** The relays' PostgreSQL sessions carry this name, so their backends' CPU can be told apart. */
+const RELAY_APPLICATION = 'bench-relay';
 const events = args.events ? Number(args.events) : positiveIntFromEnv('BENCH_EVENTS', 5000);
 if (!Number.isInteger(events) || events <= 0) throw new Error('--events must be a positive whole number');
 const rate = positiveIntFromEnv('BENCH_RATE', 1000);
@@ -64,8 +81,12 @@ async function main(): Promise<void> {
   const outbox = await openDatabase('payment', { dataDir, databaseUrl }, { migrations: paymentMigrations });
   const inbox = await openDatabase('notifications', { dataDir, databaseUrl }, { migrations: notificationsMigrations });
   const nc = await connectNats(natsUrl, 'bench-consumer');
-  const metrics = new Registry();
-  const consumer = await startJetStreamConsumer(nc, { ...settings, db: inbox, metrics });
+  let metrics = new Registry();
+  const startConsumer = () => {
+    metrics = new Registry();
+    return startJetStreamConsumer(nc, { ...settings, db: inbox, metrics });
+  };
+  let consumer = await startConsumer();
   const rejected = async () =>
     ((await metrics.getSingleMetric('notifications_events_rejected_total')?.get())?.values ?? []).reduce(
       (sum, v) => sum + v.value,
@@ -75,26 +96,30 @@ async function main(): Promise<void> {
 
   /** Starts `npm run relay`'s entry point on the bench's outbox; resolves once it listens. */
   const startRelay = async () => {
-    const { proc, ready } = spawnUntil(process.execPath, ['--import', 'tsx', 'src/processes/relay.ts'], {
-      cwd: PROJECT_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        LOG_LEVEL: 'info',
-        DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl,
-        NATS_URL: natsUrl,
-        OUTBOX_SOURCES: 'payment',
-        OUTBOX_STREAM: settings.stream,
-        OUTBOX_SUBJECT_PREFIX: settings.subjectPrefix,
-        OUTBOX_BATCH_SIZE: String(batchSize),
-        // The consumer accepts only events signed with its secret (src/outbox/event-signature.ts).
-        WEBHOOK_SECRET: settings.signingSecret,
-        RELAY_METRICS_PORT: '0',
+    const { proc, ready } = spawnUntil(
+      process.execPath,
+      [...relayNodeArgs, '--import', 'tsx', 'src/processes/relay.ts'],
+      {
+        cwd: PROJECT_ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOG_LEVEL: 'info',
+          DATA_DIR: dataDir,
+          DATABASE_URL: `${databaseUrl}${databaseUrl.includes('?') ? '&' : '?'}application_name=${RELAY_APPLICATION}`,
+          NATS_URL: natsUrl,
+          OUTBOX_SOURCES: 'payment',
+          OUTBOX_STREAM: settings.stream,
+          OUTBOX_SUBJECT_PREFIX: settings.subjectPrefix,
+          OUTBOX_BATCH_SIZE: String(batchSize),
+          // The consumer accepts only events signed with its secret (src/outbox/event-signature.ts).
+          WEBHOOK_SECRET: settings.signingSecret,
+          RELAY_METRICS_PORT: '0',
+        },
+        ready: 'outbox relay started',
+        timeoutMs: 120_000,
+        what: 'relay',
       },
-      ready: 'outbox relay started',
-      timeoutMs: 120_000,
-      what: 'relay',
-    });
+    );
     relays.add(proc);
     await ready;
     return proc;
@@ -169,8 +194,30 @@ async function main(): Promise<void> {
     }
     return Date.now();
   };
-  const drained = () => countOf(outbox('outbox').whereNull('published_at')).then((n) => n === 0);
-  const consumedAll = () => countOf(inbox('inbox')).then((n) => n >= written);
+  // The probes run every 20 ms while the pipeline works, on the same cores: each must cost
+  // little whatever the depth (a count(*) of a 200,000-row inbox every 20 ms took a good part of
+  // a core from the pipeline it measured).
+  const drained = async () =>
+    (await outbox('outbox').select('seq').whereNull('published_at').orderBy('seq').first()) === undefined;
+  /** Inbox rows counted so far, and the highest seq among them; recounted in full every second. */
+  let inboxCount = { n: 0, maxSeq: 0, at: 0 };
+  const consumedAll = async () => {
+    // Only the rows past the last one seen, through the primary key. The consumer commits its
+    // batches one after another, so seq order is commit order; the full recount every second
+    // catches any row that committed behind a higher seq.
+    const full = Date.now() - inboxCount.at > 1000;
+    const row = (await inbox('inbox')
+      .where('seq', '>', full ? 0 : inboxCount.maxSeq)
+      .count({ n: '*' })
+      .max({ m: 'seq' })
+      .first()) as { n: string; m: number | null };
+    inboxCount = {
+      n: (full ? 0 : inboxCount.n) + Number(row.n),
+      maxSeq: row.m ?? inboxCount.maxSeq,
+      at: full ? Date.now() : inboxCount.at,
+    };
+    return inboxCount.n >= written;
+  };
   const lagSince = async (since: number) => {
     const rows = (await inbox('inbox').select('event_id', 'received_at').where('received_at', '>=', since)) as Array<{
       event_id: string;
@@ -197,68 +244,118 @@ async function main(): Promise<void> {
     );
     return { events: written, inbox: inboxRows, emails, streamMessages: stream, outOfOrder };
   };
+  /** The pids of each process of the pipeline, by role (PostgreSQL backends by session). */
+  const pipelinePids = async () => {
+    const sessions = (
+      (await admin.raw('SELECT pid, application_name FROM pg_stat_activity WHERE datname = ?', [dbName])) as {
+        rows: Array<{ pid: number; application_name: string }>;
+      }
+    ).rows;
+    const relayBackends = sessions.filter((s) => s.application_name === RELAY_APPLICATION).map((s) => s.pid);
+    const benchBackends = sessions.filter((s) => s.application_name !== RELAY_APPLICATION).map((s) => s.pid);
+    const mine = new Set(sessions.map((s) => s.pid));
+    return {
+      relays: [...relays].flatMap((p) => (p.pid === undefined ? [] : [p.pid])),
+      postgresRelayBackends: relayBackends,
+      benchConsumerProcess: [process.pid],
+      postgresBenchBackends: benchBackends,
+      natsServer: pidsNamed('nats-server'),
+      // WAL writer, checkpointer, autovacuum, and anyone else's sessions on the shared server.
+      postgresOther: pidsNamed('postgres').filter((p) => !mine.has(p)),
+    };
+  };
   const drainWith = async (relayCount: number) => {
     for (let i = 0; i < relayCount; i++) await startRelay();
     const pendingBefore = written;
+    // Paused, the consumer leaves the cores to the relays, PostgreSQL and NATS while they drain.
+    if (!consumerDuringBacklog) await consumer.stop();
     await fill(backlog);
     const started = Date.now();
+    const cpuBefore = cpuSnapshot(await pipelinePids());
     const relayDone = await until('outbox drained', drained);
+    const cpuDrained = cpuSnapshot(await pipelinePids());
+    if (!consumerDuringBacklog) consumer = await startConsumer();
     const consumed = await until('backlog consumed', consumedAll);
+    const cpu = {
+      untilDrained: cpuSince(cpuBefore, cpuDrained, (relayDone - started) / 1000),
+      untilConsumed: cpuSince(cpuBefore, cpuSnapshot(await pipelinePids()), (consumed - started) / 1000),
+    };
     await stopRelays();
     const seconds = (t: number) => Number(((t - started) / 1000).toFixed(3));
     return {
       relays: relayCount,
+      consumerDuringDrain: consumerDuringBacklog,
       events: written - pendingBefore,
       relayDrainSeconds: seconds(relayDone),
       relayEventsPerSecond: Math.round(backlog / ((relayDone - started) / 1000)),
       consumedSeconds: seconds(consumed),
       consumedEventsPerSecond: Math.round(backlog / ((consumed - started) / 1000)),
+      cpu,
       audit: await audit(),
     };
   };
 
   try {
-    // What a NOTIFY per insert costs the writers (no relay running): every insert notifies while a
-    // relay says it is idle, none while it is busy; same writers, same table, one after the other.
-    const wakeEvents = Math.min(events, 2000);
-    await setRelayIdle(outbox, true);
-    const notifyingMs = await write(wakeEvents);
-    await setRelayIdle(outbox, false);
-    const silentMs = await write(wakeEvents);
-    const wakePhase = {
-      events: wakeEvents,
-      commitsPerSecondNotifyEveryInsert: Math.round(wakeEvents / (notifyingMs / 1000)),
-      commitsPerSecondNoNotify: Math.round(wakeEvents / (silentMs / 1000)),
-    };
-    await setRelayIdle(outbox, true);
-    await startRelay();
-    await until('wake phase consumed', consumedAll);
-    committedAt.clear();
-    // Writers as fast as they go: commits/s, with the relay and the consumer running.
-    let since = Date.now();
-    const writeMs = await write(events);
-    let done = await until('writers phase consumed', consumedAll);
-    const writersPhase = {
-      events,
-      commitsPerSecond: Math.round(events / (writeMs / 1000)),
-      eventsPerSecond: Math.round(events / ((done - since) / 1000)),
-      lagMs: await lagSince(since),
-      audit: await audit(),
-    };
-    // A steady offered load: the lag a user sees.
-    since = Date.now();
-    const liveMs = await write(events, rate);
-    done = await until('live phase consumed', consumedAll);
-    const livePhase = {
-      events,
-      offeredPerSecond: rate,
-      achievedPerSecond: Math.round(events / (liveMs / 1000)),
-      lagMs: await lagSince(since),
-      audit: await audit(),
-    };
+    const result: Record<string, unknown> = {};
+    if (phases.has('wake')) {
+      // What a NOTIFY per insert costs the writers (no relay running): every insert notifies while a
+      // relay says it is idle, none while it is busy; same writers, same table, one after the other.
+      const wakeEvents = Math.min(events, 2000);
+      await setRelayIdle(outbox, true);
+      const notifyingMs = await write(wakeEvents);
+      await setRelayIdle(outbox, false);
+      const silentMs = await write(wakeEvents);
+      result.wake = {
+        events: wakeEvents,
+        commitsPerSecondNotifyEveryInsert: Math.round(wakeEvents / (notifyingMs / 1000)),
+        commitsPerSecondNoNotify: Math.round(wakeEvents / (silentMs / 1000)),
+      };
+      await setRelayIdle(outbox, true);
+    }
+    if (phases.has('wake') || phases.has('writers') || phases.has('live')) {
+      await startRelay();
+      await until('wake phase consumed', consumedAll);
+      committedAt.clear();
+    }
+    if (phases.has('writers')) {
+      // Writers as fast as they go: commits/s, with the relay and the consumer running.
+      const since = Date.now();
+      const writeMs = await write(events);
+      const done = await until('writers phase consumed', consumedAll);
+      result.writersPhase = {
+        events,
+        commitsPerSecond: Math.round(events / (writeMs / 1000)),
+        eventsPerSecond: Math.round(events / ((done - since) / 1000)),
+        lagMs: await lagSince(since),
+        audit: await audit(),
+      };
+    }
+    if (phases.has('live')) {
+      // A steady offered load: the lag a user sees.
+      const since = Date.now();
+      const liveMs = await write(events, rate);
+      await until('live phase consumed', consumedAll);
+      result.live = {
+        events,
+        offeredPerSecond: rate,
+        achievedPerSecond: Math.round(events / (liveMs / 1000)),
+        lagMs: await lagSince(since),
+        audit: await audit(),
+      };
+    }
     await stopRelays();
-    const backlog1 = await drainWith(1);
-    const backlog2 = await drainWith(2);
+    if (phases.has('backlog')) {
+      const backlog1 = await drainWith(1);
+      const backlog2 = await drainWith(2);
+      Object.assign(result, {
+        backlog1,
+        backlog2,
+        twoRelaysVsOne: {
+          relay: Number((backlog2.relayEventsPerSecond / backlog1.relayEventsPerSecond).toFixed(2)),
+          consumed: Number((backlog2.consumedEventsPerSecond / backlog1.consumedEventsPerSecond).toFixed(2)),
+        },
+      });
+    }
     console.log(
       JSON.stringify({
         bench: 'outbox',
@@ -267,15 +364,7 @@ async function main(): Promise<void> {
         aggregates,
         writers,
         batchSize,
-        wake: wakePhase,
-        writersPhase,
-        live: livePhase,
-        backlog1,
-        backlog2,
-        twoRelaysVsOne: {
-          relay: Number((backlog2.relayEventsPerSecond / backlog1.relayEventsPerSecond).toFixed(2)),
-          consumed: Number((backlog2.consumedEventsPerSecond / backlog1.consumedEventsPerSecond).toFixed(2)),
-        },
+        ...result,
       }),
     );
   } finally {

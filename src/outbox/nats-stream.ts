@@ -49,9 +49,24 @@ function authOptions(auth: NatsAuth | undefined): Partial<ConnectionOptions> {
   return auth;
 }
 
-export function connectNats(url: string, name: string, auth?: NatsAuth): Promise<NatsConnection> {
-  // Keep reconnecting forever: a broker outage must only delay events, never end the process.
-  return connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, ...authOptions(auth) });
+/**
+ * Connects for good: a broker outage must only delay events, never end the process, so it keeps
+ * reconnecting forever. `options` tunes the connection (the relay turns off `asyncTraces`).
+ */
+export function connectNats(
+  url: string,
+  name: string,
+  auth?: NatsAuth,
+  options: Pick<ConnectionOptions, 'noAsyncTraces'> = {},
+): Promise<NatsConnection> {
+  return connect({
+    servers: url,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    ...options,
+    ...authOptions(auth),
+  });
 }
 
 /** Creates the stream when it does not exist yet (dedup window of two minutes for Nats-Msg-Id, messages kept `maxAgeMs`). */

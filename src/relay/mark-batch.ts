@@ -33,7 +33,10 @@ function backoffMs(policy: MarkPolicy, attempts: number): number {
   return Math.round(exp / 2 + Math.random() * (exp / 2));
 }
 
-/** Records the outcomes of a claimed batch through `q` (the claim's transaction on PostgreSQL). */
+/**
+ * Records the outcomes of a claimed batch through `q` (the claim's transaction on PostgreSQL, whose
+ * `preferIndexScans` keeps these updates on the primary key).
+ */
 export async function markBatch(
   q: Knex | Knex.Transaction,
   rows: OutboxRow[],
