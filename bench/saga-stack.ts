@@ -25,6 +25,7 @@ import { tripStartOptions } from '../src/trips/start-options';
 import { bookTrip } from '../src/workflows';
 import { createTripWorker, type TripWorker } from '../src/workers/create-worker';
 import { floorActivities } from './floor-activities';
+import { pidCpuSeconds } from './process-cpu';
 
 export const FLOOR_TASK_QUEUE = 'bench-floor';
 
@@ -60,16 +61,6 @@ export interface BenchStack {
   /** CPU seconds (user + system) so far of each measured process (in-process services count as the driver's). */
   cpu(): { temporalServer: number; services: number; workerAndDriver: number };
   stop(): Promise<void>;
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** utime + stime of a process, in seconds, from /proc (Linux). */
-export function procCpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 async function waitForTemporal(address: string, server: ChildProcess): Promise<void> {
@@ -206,8 +197,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       cpu: () => {
         const own = process.cpuUsage();
         return {
-          temporalServer: procCpuSeconds(temporalPid),
-          services: servicesPid === undefined ? 0 : procCpuSeconds(servicesPid),
+          temporalServer: pidCpuSeconds(temporalPid),
+          services: servicesPid === undefined ? 0 : pidCpuSeconds(servicesPid),
           workerAndDriver: (own.user + own.system) / 1e6,
         };
       },
