@@ -235,7 +235,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
-/** Restarts what is down past its scheduled downtime; a process that died unscheduled counts as a crash. */
+/**
+ * Restarts what is down past its scheduled downtime; a process that died unscheduled counts as a
+ * crash. Each restart runs on its own: a worker waiting for a Temporal server that is still down
+ * must not hold up that server's own restart.
+ */
 function supervise(
   c: ChaosCluster,
   downUntil: Map<string, number>,
@@ -243,14 +247,19 @@ function supervise(
   log: (line: string) => void,
 ): { stop(): Promise<void> } {
   let stopping = false;
+  const starting = new Map<string, Promise<void>>();
   const loop = (async () => {
     while (!stopping) {
       for (const name of c.names()) {
         if (stopping) break;
-        if (c.isRunning(name) || (downUntil.get(name) ?? 0) > Date.now()) continue;
+        if (starting.has(name) || c.isRunning(name) || (downUntil.get(name) ?? 0) > Date.now()) continue;
         if (!downUntil.has(name)) crashes.push(name);
         downUntil.delete(name);
-        await c.start(name).catch((err) => log(`restart of ${name} failed: ${String(err)}`));
+        const started = c
+          .start(name)
+          .catch((err) => log(`restart of ${name} failed: ${String(err)}`))
+          .finally(() => starting.delete(name));
+        starting.set(name, started);
       }
       await sleep(250);
     }
@@ -259,6 +268,7 @@ function supervise(
     async stop() {
       stopping = true;
       await loop;
+      await Promise.allSettled(starting.values());
     },
   };
 }
