@@ -4,9 +4,16 @@
  * then every project service (× its replicas) is started and waited for on its health check.
  */
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalCliPath } from '../../src/dev/temporal-binaries';
 import { loadConfig } from '../../src/config';
+import { deleteStreamQuietly } from '../../src/testkit/nats-stream-cleanup';
+import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
+import { devServerEnv } from '../../src/testkit/temporal-env';
 import { PROJECT_DIR, projectServices, readComposeFile, serviceEnv, type ComposeFile } from './compose-file';
 import {
   localEnv,
@@ -118,6 +125,62 @@ export async function startComposeStack(options: ComposeStackOptions): Promise<C
     return stack;
   } catch (err) {
     await stack.stop();
+    throw err;
+  }
+}
+
+/** A compose stack of one system test's own, and what it runs on. */
+export interface IsolatedComposeStack {
+  stack: ComposeStack;
+  /** The test's own PostgreSQL database, which every project service uses. */
+  databaseUrl: string;
+  /** Stops the processes, the Temporal dev server, drops the database and the NATS stream. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `startComposeStack` on servers of the test's own: a Temporal dev server, a PostgreSQL database
+ * named after `name`, and a NATS stream, subject prefix and durable of this run's own on the shared
+ * NATS server (`TEST_NATS_URL`). Logs go to `options.logDir`, or to a temp dir `stop` removes.
+ * A failed start leaves nothing behind.
+ */
+export async function startIsolatedComposeStack(
+  name: string,
+  options: Pick<ComposeStackOptions, 'imageDir' | 'replicas'> & { logDir?: string } = {},
+): Promise<IsolatedComposeStack> {
+  const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+  const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
+  const overrides = {
+    OUTBOX_STREAM: `${name.toUpperCase()}_${suffix}`,
+    OUTBOX_SUBJECT_PREFIX: `${name}-${suffix}.events`,
+    OUTBOX_DURABLE: `${name}-${suffix}`,
+  };
+  const logDir = options.logDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `trip-saga-${name}-`));
+  let temporal: TestWorkflowEnvironment | undefined;
+  let db: TestDatabase | undefined;
+  let stack: ComposeStack | undefined;
+  const stop = async () => {
+    await stack?.stop();
+    await temporal?.teardown();
+    await db?.drop();
+    await deleteStreamQuietly(natsUrl, overrides.OUTBOX_STREAM);
+    if (options.logDir === undefined) fs.rmSync(logDir, { recursive: true, force: true });
+  };
+  try {
+    temporal = await devServerEnv();
+    db = await createTestDatabase(name);
+    stack = await startComposeStack({
+      temporalAddress: temporal.address,
+      databaseUrl: db.url,
+      natsUrl,
+      logDir,
+      imageDir: options.imageDir,
+      overrides,
+      replicas: options.replicas,
+    });
+    return { stack, databaseUrl: db.url, stop };
+  } catch (err) {
+    await stop();
     throw err;
   }
 }

@@ -4,33 +4,19 @@
  * node_modules, dist/, examples/, no src/), then every compose `command` run there verbatim with
  * NODE_ENV=production, against PostgreSQL, NATS and a Temporal dev server.
  */
-import { deleteStreamQuietly } from '../../src/testkit/nats-stream-cleanup';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../src/config';
 import { PROJECT_DIR } from '../support/compose-file';
-import { startComposeStack, type ComposeStack } from '../support/compose-stack';
-import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
+import { startIsolatedComposeStack, type ComposeStack, type IsolatedComposeStack } from '../support/compose-stack';
 import { sampleTrip } from '../../src/testkit/sample-trip';
 import { auditTrip, invariantViolations } from '../../src/testkit/stack';
-import { devServerEnv } from '../../src/testkit/temporal-env';
-
-const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
-const isolation = {
-  OUTBOX_STREAM: `IMAGE_${suffix}`,
-  OUTBOX_SUBJECT_PREFIX: `image-${suffix}.events`,
-  OUTBOX_DURABLE: `image-${suffix}`,
-};
 
 let imageDir: string;
-let logDir: string;
-let temporal: TestWorkflowEnvironment;
-let db: TestDatabase;
+let isolated: IsolatedComposeStack;
 let stack: ComposeStack;
 
 function run(args: string[]): void {
@@ -41,7 +27,7 @@ function run(args: string[]): void {
 
 beforeAll(async () => {
   imageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-image-'));
-  logDir = path.join(imageDir, 'logs');
+  const logDir = path.join(imageDir, 'logs');
   fs.mkdirSync(logDir);
   // What the Dockerfile's runtime stage copies (node_modules linked: no registry here).
   for (const file of ['package.json', 'package-lock.json'])
@@ -57,24 +43,16 @@ beforeAll(async () => {
     path.join(imageDir, 'dist', 'workflow-bundle.js'),
   ]);
 
-  temporal = await devServerEnv();
-  db = await createTestDatabase('image');
-  stack = await startComposeStack({
-    temporalAddress: temporal.address,
-    databaseUrl: db.url,
-    natsUrl: NATS_URL,
+  isolated = await startIsolatedComposeStack('image', {
     logDir,
     imageDir,
-    overrides: isolation,
     replicas: (name, composed) => (name === 'worker' ? 1 : composed),
   });
+  stack = isolated.stack;
 }, 300_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await temporal?.teardown();
-  await db?.drop();
-  await deleteStreamQuietly(NATS_URL, isolation.OUTBOX_STREAM);
+  await isolated?.stop();
   if (imageDir) fs.rmSync(imageDir, { recursive: true, force: true });
 }, 60_000);
 

@@ -5,23 +5,16 @@
  * target of deploy/prometheus/prometheus.yml is scraped, at the local port its compose address
  * (`service:port`) was given.
  */
-import { deleteStreamQuietly } from '../../src/testkit/nats-stream-cleanup';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../src/config';
 import { FailureType } from '../../src/shared/failures';
 import { connectClient } from '../../src/temporal/connection';
-import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
 import { sampleTrip } from '../../src/testkit/sample-trip';
-import { devServerEnv } from '../../src/testkit/temporal-env';
 import { tripStartOptions } from '../../src/trips/start-options';
 import { bookTrip } from '../../src/workflows';
 import { waitHealthy } from '../support/compose-processes';
-import { startComposeStack, type ComposeStack } from '../support/compose-stack';
+import { startIsolatedComposeStack, type ComposeStack, type IsolatedComposeStack } from '../support/compose-stack';
 import {
   dashboardQueries,
   exposedMetricNames,
@@ -32,13 +25,6 @@ import {
 } from '../support/dashboards';
 import { startRefusingUndoProxy, type RefusingUndoProxy } from '../support/refusing-undo-proxy';
 
-const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
-const isolation = {
-  OUTBOX_STREAM: `DASH_${suffix}`,
-  OUTBOX_SUBJECT_PREFIX: `dash-${suffix}.events`,
-  OUTBOX_DURABLE: `dash-${suffix}`,
-};
 /**
  * Series that appear only after a fault this test does not cause (an event that fails the
  * notifications consumer's checks): for these the process's `# TYPE` declaration is enough; every
@@ -46,9 +32,7 @@ const isolation = {
  */
 const DECLARED_UNTIL_A_FAULT = new Set(['notifications_events_rejected_total']);
 
-let temporal: TestWorkflowEnvironment;
-let db: TestDatabase;
-let logDir: string;
+let isolated: IsolatedComposeStack;
 let stack: ComposeStack;
 let client: Client;
 /** The worker reaches flight through this proxy, which refuses to undo trips named `needs-attention`. */
@@ -61,18 +45,11 @@ const queries = readDashboards().flatMap(({ file, dashboard }) =>
 );
 
 beforeAll(async () => {
-  logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-dashboards-'));
-  temporal = await devServerEnv();
-  db = await createTestDatabase('dashboards');
-  stack = await startComposeStack({
-    temporalAddress: temporal.address,
-    databaseUrl: db.url,
-    natsUrl: NATS_URL,
-    logDir,
-    overrides: isolation,
+  isolated = await startIsolatedComposeStack('dashboards', {
     // The one worker is started below, behind the refusing proxy.
     replicas: (name, composed) => (name === 'worker' ? 0 : composed),
   });
+  stack = isolated.stack;
   flightProxy = await startRefusingUndoProxy(`http://${stack.ports.get('flight:4001')}`, 'needs-attention');
   const worker = await stack.start('worker', 0, { FLIGHT_URL: flightProxy.url });
   await waitHealthy(worker, stack.healthUrl('worker', worker), 150_000);
@@ -116,12 +93,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.connection.close();
-  await stack?.stop();
+  await isolated?.stop();
   await flightProxy?.close();
-  await temporal?.teardown();
-  await db?.drop();
-  await deleteStreamQuietly(NATS_URL, isolation.OUTBOX_STREAM);
-  if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
 }, 60_000);
 
 /** The local address a compose `service:port` target was given. */

@@ -4,40 +4,23 @@
  * environment compose gives it, on PostgreSQL (a throwaway database), NATS JetStream and a
  * Temporal dev server set up by the compose file's own namespace/search-attribute script.
  */
-import { deleteStreamQuietly } from '../../src/testkit/nats-stream-cleanup';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import knexFactory, { type Knex } from 'knex';
 import { loadConfig, type Config } from '../../src/config';
 import { CustomerIdKey, TripStatusKey } from '../../src/shared/search-attributes';
 import { connectClient } from '../../src/temporal/connection';
 import { bookTrip } from '../../src/workflows';
 import { waitHealthy, type LocalProcess } from '../support/compose-processes';
-import { startComposeStack, type ComposeStack } from '../support/compose-stack';
-import { createTestDatabase, type TestDatabase } from '../../src/testkit/pg';
+import { startIsolatedComposeStack, type ComposeStack, type IsolatedComposeStack } from '../support/compose-stack';
 import { sampleTrip } from '../../src/testkit/sample-trip';
 import { auditTrip, invariantViolations } from '../../src/testkit/stack';
-import { devServerEnv } from '../../src/testkit/temporal-env';
 
-const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-const suffix = randomUUID().replace(/-/g, '').slice(0, 10);
-// Isolation from other suites sharing the NATS server: a stream/subject/durable of this run's own.
-const isolation = {
-  OUTBOX_STREAM: `SCALE_${suffix}`,
-  OUTBOX_SUBJECT_PREFIX: `scale-${suffix}.events`,
-  OUTBOX_DURABLE: `scale-${suffix}`,
-};
-
-let temporal: TestWorkflowEnvironment;
-let db: TestDatabase;
-let pg: Knex;
-let logDir: string;
+let isolated: IsolatedComposeStack;
 let stack: ComposeStack;
+let pg: Knex;
 let config: Config;
 /** A client with the compose processes' payload codec (PAYLOAD_KEYS): the workers encrypt results. */
 let client: Client;
@@ -49,17 +32,9 @@ const start = (name: string, replica: number, overrides: Record<string, string> 
   stack.start(name, replica, overrides);
 
 beforeAll(async () => {
-  logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trip-saga-scale-'));
-  temporal = await devServerEnv();
-  db = await createTestDatabase('scale');
-  pg = knexFactory({ client: 'pg', connection: db.url, pool: { min: 0, max: 2 } });
-  stack = await startComposeStack({
-    temporalAddress: temporal.address,
-    databaseUrl: db.url,
-    natsUrl: NATS_URL,
-    logDir,
-    overrides: isolation,
-  });
+  isolated = await startIsolatedComposeStack('scale');
+  stack = isolated.stack;
+  pg = knexFactory({ client: 'pg', connection: isolated.databaseUrl, pool: { min: 0, max: 2 } });
   workers = stack.procs.filter((p) => p.name.startsWith('worker'));
   config = loadConfig(stack.byName('worker').env);
   client = await connectClient(config);
@@ -67,21 +42,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.connection.close();
-  await stack?.stop();
   await pg?.destroy();
-  await temporal?.teardown();
-  await db?.drop();
-  await deleteStreamQuietly(NATS_URL, isolation.OUTBOX_STREAM);
-  if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
+  await isolated?.stop();
 }, 60_000);
 
 const execute = (request = sampleTrip(), workflowId = `trip-${randomUUID()}`, taskQueue = config.temporal.taskQueue) =>
   client.workflow.execute(bookTrip, { taskQueue, workflowId, args: [request] });
 
-/** Identities of the workers that completed each activity of a run, in order. */
 /**
  * The worker that completed each step, in order: a regular activity's completion names it; a
- * local activity (bookTrip's forward steps) ran in the worker that completed the workflow task
+ * local activity (every activity of bookTrip) ran in the worker that completed the workflow task
  * recording its marker.
  */
 async function activityWorkers(workflowId: string): Promise<string[]> {
@@ -169,7 +139,7 @@ describe('the compose topology on PostgreSQL, NATS and a Temporal server', () =>
   });
 
   it('lets a worker finish its in-flight activity on SIGTERM, then exit 0', async () => {
-    const taskQueue = `drain-${suffix}`;
+    const taskQueue = `drain-${randomUUID()}`;
     // A slow flight service (every request takes 3 s) and a worker of its own on its own queue.
     const slow = await start('flight', 1, { FAULTS: 'delay=3000' });
     await waitHealthy(slow, `http://127.0.0.1:${slow.env.FLIGHT_PORT}/healthz`);
