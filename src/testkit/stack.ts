@@ -30,6 +30,8 @@ export interface StackOptions {
 
 export interface Stack {
   config: Config;
+  /** The environment `config` was loaded from: what a worker or service process of this stack needs. */
+  env: Record<string, string>;
   client: Client;
   temporal?: TestWorkflowEnvironment;
   services: Partial<Record<BookingServiceName, RunningService>>;
@@ -99,6 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let stopped = false;
   return {
     config,
+    env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
     client,
     temporal,
     services,

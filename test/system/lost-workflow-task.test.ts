@@ -8,7 +8,6 @@
 import { type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../../src/config';
 import { PROJECT_ROOT } from '../../src/dev/project-root';
 import type { TripView } from '../../src/shared/trip';
 import { spawnUntil } from '../../src/testkit/spawn-until';
@@ -35,21 +34,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** The environment of a worker process for this stack, on its own task queue. */
-function workerEnv(config: Config, taskQueue: string, dieAfter: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    TEMPORAL_ADDRESS: config.temporal.address,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    DATA_DIR: config.dataDir,
-    LOG_LEVEL: 'warn',
-    DIE_AFTER: dieAfter,
-  };
-  for (const name of ['flight', 'hotel', 'car', 'payment'] as const)
-    env[`${name.toUpperCase()}_PORT`] = new URL(config.services[name].url).port;
-  return env;
-}
-
 /** Books a trip on a worker that dies after `dieAfter`; cancels it; a new worker finishes it. */
 async function loseTaskThenCancel(dieAfter: string): Promise<TripView> {
   const taskQueue = `lost-task-${randomUUID()}`;
@@ -57,7 +41,7 @@ async function loseTaskThenCancel(dieAfter: string): Promise<TripView> {
     process.execPath,
     ['--import', 'tsx', path.join(__dirname, '..', 'support', 'dying-worker.ts')],
     {
-      env: workerEnv(stack.config, taskQueue, dieAfter),
+      env: { ...process.env, ...stack.env, TEMPORAL_TASK_QUEUE: taskQueue, DIE_AFTER: dieAfter },
       cwd: PROJECT_ROOT,
       ready: 'dying worker polling',
       timeoutMs: 60_000,
