@@ -37,9 +37,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
   const { workflowId } = workflowInfo();
   const view = initialView(workflowId);
   const saga = new Compensations();
-  const registered = new Set<StepName>();
   const registerUndo = (step: StepName) => {
-    registered.add(step);
     saga.add(
       step,
       trackedUndo(view, step, publish, () => calls.undo(step, stepSummaries(request)[step].undo)),
@@ -111,7 +109,7 @@ export async function bookTrip(request: TripRequest): Promise<TripView> {
     // A lost workflow task may have booked steps this run never started (step-calls.ts): unless
     // a business refusal proves how far every attempt got, undo them too (last first).
     if (calls.undoesAllInDoubt && (cancelled || !isBusinessRefusal(err)))
-      for (const step of STEPS) if (!registered.has(step)) registerUndo(step);
+      for (const step of STEPS) if (!saga.has(step)) registerUndo(step);
     const failures = await saga.runAll();
     if (failures.length > 0) {
       view.status = 'NEEDS_ATTENTION';

@@ -18,6 +18,11 @@ export class Compensations {
     this.stack.push({ name, run });
   }
 
+  /** Whether a compensation of this name is registered (and has not run yet). */
+  has(name: string): boolean {
+    return this.stack.some((c) => c.name === name);
+  }
+
   /**
    * Runs every registered compensation, last first, in a scope that cancellation cannot reach.
    * One that fails for good does not stop the others; every such failure is returned.
