@@ -3,17 +3,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config';
-
-const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-};
+import { loadConfig } from '../../src/config';
+import { configProblems } from '../support/config-problems';
 
 describe('loadConfig', () => {
   it('describes the embedded stack when nothing is set', () => {
@@ -96,7 +87,7 @@ describe('loadConfig', () => {
       { TEMPORAL_TLS_CERT: __filename, TEMPORAL_TLS_KEY: __filename, TEMPORAL_TLS_CA: '/nonexistent/ca.pem' },
     ],
   ])('rejects a bad %s, naming it', (variable, env) => {
-    const problems = problemsOf(env);
+    const problems = configProblems(env);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(variable);
   });

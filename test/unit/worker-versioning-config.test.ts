@@ -3,18 +3,9 @@
  * unversioned as before; with them it polls as that Worker Deployment Version (the integration
  * test test/integration/worker-versioning.test.ts runs it on a real server).
  */
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { configProblems } from '../support/config-problems';
 import { workerDeploymentOptions } from '../../src/workers/create-worker';
-
-const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  return [];
-};
 
 it('leaves the worker unversioned when no deployment is configured', () => {
   const config = loadConfig({});
@@ -51,7 +42,7 @@ it.each([
   ['WORKER_BUILD_ID', { WORKER_DEPLOYMENT_NAME: 'trip-saga', WORKER_BUILD_ID: 'build 1' }],
   ['WORKER_VERSIONING_BEHAVIOR', { WORKER_VERSIONING_BEHAVIOR: 'pinned' }],
 ])('refuses a bad %s, naming it', (variable, env) => {
-  const problems = problemsOf(env);
+  const problems = configProblems(env);
   expect(problems).toHaveLength(1);
   expect(problems[0]).toContain(variable);
 });
